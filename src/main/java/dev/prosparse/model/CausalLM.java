@@ -99,12 +99,33 @@ public final class CausalLM {
      * @return [B, S, E]
      */
     public NDArray decoderLayer(NDArray h, int layer, Positions pos, List<NDArray> x1Out) {
+        return ffnBlock(attentionBlock(h, layer, pos), layer, x1Out);
+    }
+
+    /**
+     * The first half of a decoder layer: h + attention(input_layernorm(h)) (the attention branch scaled by
+     * scale_depth/√layers for MiniCPM). The result is the FFN's input residual stream ("ffn_inp" in llama.cpp and
+     * PowerInfer), the input of activation predictors.
+     *
+     * @param h [B, S, E]
+     * @return [B, S, E]
+     */
+    public NDArray attentionBlock(NDArray h, int layer, Positions pos) {
         String p = "model.layers." + layer + ".";
-        NDArray residualScale = config.isMiniCpm() ? Torch.scalar(h.getManager(), config.residualScale()) : null;
-
         NDArray attn = attention(rmsNorm(h, weights.get(p + "input_layernorm.weight")), p, pos.rope(), pos.mask()); // [B, S, E]
-        h = h.add(residualScale == null ? attn : attn.mul(residualScale));
+        return h.add(config.isMiniCpm() ? attn.mul(Torch.scalar(h.getManager(), config.residualScale())) : attn);
+    }
 
+    /**
+     * The second half of a decoder layer: h + down_proj(σ(gate_proj(x)) ⊙ up_proj(x)), x = post_attention_layernorm(h)
+     * (the FFN branch scaled by scale_depth/√layers for MiniCPM).
+     *
+     * @param h     [B, S, E], the output of {@link #attentionBlock}
+     * @param x1Out if not null, receives this layer's x1 [B, S, I]
+     * @return [B, S, E]
+     */
+    public NDArray ffnBlock(NDArray h, int layer, List<NDArray> x1Out) {
+        String p = "model.layers." + layer + ".";
         NDArray x = rmsNorm(h, weights.get(p + "post_attention_layernorm.weight"));                             // [B, S, E]
         NDArray gate = linear(x, weights.get(p + "mlp.gate_proj.weight"));                                      // [B, S, I]
         NDArray up = linear(x, weights.get(p + "mlp.up_proj.weight"));                                          // [B, S, I]
@@ -113,7 +134,7 @@ public final class CausalLM {
             x1Out.add(x1);
         }
         NDArray ffn = linear(x1, weights.get(p + "mlp.down_proj.weight"));                                     // [B, S, E]
-        return h.add(residualScale == null ? ffn : ffn.mul(residualScale));
+        return h.add(config.isMiniCpm() ? ffn.mul(Torch.scalar(h.getManager(), config.residualScale())) : ffn);
     }
 
     /** Final RMSNorm (÷ hidden/dim_model_base for MiniCPM) and lm_head. [B, S, E] → [B, S, V]. */
