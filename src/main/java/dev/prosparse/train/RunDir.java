@@ -268,11 +268,14 @@ public final class RunDir {
         }
     }
 
-    /** Deletes the periodic saves beyond the newest {@code keep} (stage-end saves are kept). */
-    public void prunePeriodic(int keep, java.util.Set<Integer> stageEnds) {
-        List<Save> periodic = saves().stream().filter(s -> !stageEnds.contains(s.step())).collect(Collectors.toList());
-        for (int i = 0; i < periodic.size() - keep; i++) {
-            Path save = periodic.get(i).dir();
+    /**
+     * Deletes the saves beyond the newest {@code keep} (save.keep_last), whatever made them (a stage end, save.every,
+     * Ctrl-C). The newest save, the one --resume continues from, is never deleted.
+     */
+    public void pruneSaves(int keep) {
+        List<Save> all = saves();
+        for (int i = 0; i < all.size() - Math.max(1, keep); i++) {
+            Path save = all.get(i).dir();
             try {
                 // rename first: a kill during the delete then leaves a temporary (removed on resume), never a
                 // half-deleted step-* folder that looks like a save
