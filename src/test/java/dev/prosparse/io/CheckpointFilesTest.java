@@ -93,6 +93,43 @@ class CheckpointFilesTest {
         }
     }
 
+    /**
+     * Shard names that cannot be a file beside the index are refused on read, naming the key: before this, a
+     * lone surrogate read from a {@code \\udead} escape was accepted and written back as '?' (fuzz finding, kept
+     * as src/test/resources/fuzz/index/crash-lone-surrogate-newline.json). Exit code 3 (a checkpoint problem).
+     */
+    @Test
+    void refusesShardNamesThatCannotBeFileNames() throws IOException {
+        Path file = dir.resolve(SafetensorsIndex.FILE_NAME);
+        Map<String, String[]> cases = new LinkedHashMap<>();
+        // JSON text as written in the file: the backslash escapes are decoded by the JSON reader
+        cases.put("{\"weight_map\": {\"x\": \"\\udead\\nmodel-00001-of-00002.safetensors\"}}",
+                new String[] {"weight_map key 'x'", "\\u000a", "control character"});
+        cases.put("{\"weight_map\": {\"x\": \"\\udeadmodel.safetensors\"}}",
+                new String[] {"weight_map key 'x'", "'\\udeadmodel.safetensors'", "lone UTF-16 surrogate"});
+        cases.put("{\"weight_map\": {\"x\": \"model\\ud800.safetensors\"}}", new String[] {"lone UTF-16 surrogate"});
+        cases.put("{\"weight_map\": {\"x\\udead\": \"model.safetensors\"}}",
+                new String[] {"weight_map key 'x\\udead'", "tensor name", "lone UTF-16 surrogate"});
+        cases.put("{\"weight_map\": {\"x\": \"a\\tb.safetensors\"}}", new String[] {"'x'", "\\u0009"});
+        cases.put("{\"weight_map\": {\"x\": \"a\\u0085b.safetensors\"}}", new String[] {"'x'", "control character"});
+        cases.put("{\"weight_map\": {\"x\": \"a\\\\b.safetensors\"}}", new String[] {"'x'", "path separator"});
+        cases.put("{\"weight_map\": {\"x\": \"\"}}", new String[] {"'x'", "empty"});
+        for (Map.Entry<String, String[]> c : cases.entrySet()) {
+            Files.writeString(file, c.getKey(), StandardCharsets.UTF_8);
+            assertFails(Kind.CHECKPOINT, () -> SafetensorsIndex.read(file), c.getValue());
+            assertFails(Kind.CHECKPOINT, () -> SafetensorsIndex.read(file), "re-download");
+        }
+        // a valid surrogate pair (an emoji) is a legal file name and survives a rewrite exactly
+        Files.writeString(file, "{\"weight_map\": {\"x\\ud83d\\ude00\": \"m\\ud83d\\ude00.safetensors\"}}");
+        SafetensorsIndex index = SafetensorsIndex.read(file);
+        assertEquals(Map.of("x\ud83d\ude00", "m\ud83d\ude00.safetensors"), index.weightMap());
+        index.write(dir.resolve("copy.json"));
+        assertEquals(index.weightMap(), SafetensorsIndex.read(dir.resolve("copy.json")).weightMap());
+        assertThrows(IllegalArgumentException.class, () -> SafetensorsIndex.of(Map.of("t", "a\ud800.safetensors"), 1));
+        assertThrows(IllegalArgumentException.class, () -> SafetensorsIndex.of(Map.of("t", "a\nb.safetensors"), 1));
+        assertThrows(IllegalArgumentException.class, () -> SafetensorsIndex.of(Map.of("t\udc00", "a.safetensors"), 1));
+    }
+
     @Test
     void opensAShardedCheckpoint() {
         writeShardedCheckpoint();
