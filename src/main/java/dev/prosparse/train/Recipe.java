@@ -155,6 +155,7 @@ public record Recipe(
                 }
             });
         }
+        RecipeSchema.check(tree, source); // unknown, missing and wrongly typed keys, in our words
         Recipe r;
         try {
             r = YAML.treeToValue(tree, Recipe.class);
