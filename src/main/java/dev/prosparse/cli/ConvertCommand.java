@@ -1,15 +1,16 @@
 package dev.prosparse.cli;
 
-import dev.prosparse.ProsparseException;
-import dev.prosparse.convert.ByteSize;
+import dev.prosparse.convert.ConvertChecks;
 import dev.prosparse.convert.ConvertRequest;
 import dev.prosparse.convert.ConvertResult;
 import dev.prosparse.convert.Converter;
+import dev.prosparse.convert.OutputPath;
 import dev.prosparse.convert.TargetDtype;
 import dev.prosparse.hub.HubEnv;
 import dev.prosparse.hub.ModelResolver;
 import dev.prosparse.hub.Presets;
 import dev.prosparse.model.Activation;
+import dev.prosparse.util.ByteSize;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
@@ -83,14 +84,10 @@ public final class ConvertCommand implements Callable<Integer> {
     public Integer call() {
         // every flag is checked before a model is looked up or downloaded
         Activation activation = Activation.parse(act, "--act");
-        if (!activation.takesParam() && threshold != null) {
-            throw ProsparseException.usage("--threshold applies to fatrelu and shiftrelu only, not --act "
-                    + activation.hfName() + "; drop --threshold");
-        }
-        activation.checkParam(threshold, "--act " + activation.hfName());
+        ConvertChecks.activationParam(activation, threshold);
         TargetDtype targetDtype = TargetDtype.parse(dtype);
         Long maxShard = maxShardSize == null ? null : ByteSize.parse(maxShardSize, "--max-shard-size");
-        Converter.checkOutPath(out, force);
+        OutputPath.check(out, force);
 
         ModelResolver resolver = new ModelResolver(Presets.home(), HubEnv.fromSystem());
         ModelResolver.Resolved m = resolver.resolve(model, modelDir, revision, download);

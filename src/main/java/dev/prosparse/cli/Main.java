@@ -2,10 +2,7 @@ package dev.prosparse.cli;
 
 import ch.qos.logback.classic.Level;
 import dev.prosparse.ProsparseException;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.util.Properties;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -90,15 +87,8 @@ public final class Main {
         }
     }
 
+    /** The tool's version (see {@link dev.prosparse.util.BuildInfo}). */
     public static String version() {
-        try (InputStream in = Main.class.getResourceAsStream("/dev/prosparse/version.properties")) {
-            Properties p = new Properties();
-            if (in != null) {
-                p.load(in);
-            }
-            return p.getProperty("version", "dev");
-        } catch (IOException e) {
-            return "dev";
-        }
+        return dev.prosparse.util.BuildInfo.version();
     }
 }

@@ -14,9 +14,12 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The temporary folder {@code .<out>.tmp-<random>} beside the output, where a conversion is written before the
@@ -62,6 +65,15 @@ final class StagingFolder implements AutoCloseable {
 
     Path dir() {
         return dir;
+    }
+
+    /** The names of the files written so far, sorted. */
+    List<String> names() {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
+        } catch (IOException e) {
+            throw ProsparseException.io("Cannot list " + dir + ": " + Errors.describe(e), e);
+        }
     }
 
     /** Throws an "interrupted" error once the JVM is shutting down; writers call it between chunks. */

@@ -123,7 +123,7 @@ final class TensorStreams implements AutoCloseable {
             src.clear().limit(n * from.byteSize());
             readFully(in, src, job.position() + done * from.byteSize(), job.file());
             src.flip();
-            decode(from, src, floats, n);
+            FloatCodec.decode(from, src, floats, 0, n, null);
             dst.clear();
             FloatCodec.encode(floats, 0, n, to, dst);
             dst.flip();
@@ -132,28 +132,6 @@ final class TensorStreams implements AutoCloseable {
             }
             done += n;
             progress.accept((long) n * from.byteSize());
-        }
-    }
-
-    private static void decode(DType dtype, ByteBuffer b, float[] out, int n) {
-        switch (dtype) {
-            case F32 -> b.asFloatBuffer().get(out, 0, n);
-            case BF16 -> {
-                for (int i = 0; i < n; i++) {
-                    out[i] = FloatCodec.bf16ToFloat(b.getShort(2 * i));
-                }
-            }
-            case F16 -> {
-                for (int i = 0; i < n; i++) {
-                    out[i] = FloatCodec.f16ToFloat(b.getShort(2 * i));
-                }
-            }
-            case F64 -> {
-                for (int i = 0; i < n; i++) {
-                    out[i] = (float) b.getDouble(8 * i);
-                }
-            }
-            default -> throw new IllegalStateException("not a float dtype: " + dtype);
         }
     }
 

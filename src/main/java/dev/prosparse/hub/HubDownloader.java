@@ -2,8 +2,10 @@ package dev.prosparse.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.prosparse.ProsparseException;
-import dev.prosparse.cli.Main;
+import dev.prosparse.io.WeightFormats;
 import dev.prosparse.util.AtomicFiles;
+import dev.prosparse.util.BuildInfo;
+import dev.prosparse.util.ByteSize;
 import dev.prosparse.util.Errors;
 import dev.prosparse.util.Hashing;
 import dev.prosparse.util.Json;
@@ -31,9 +33,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -58,11 +58,6 @@ public final class HubDownloader {
     private static final Logger LOG = LoggerFactory.getLogger(HubDownloader.class);
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
-    /** Weight formats that are not safetensors: never downloaded (they would hold the unconverted weights twice). */
-    private static final Set<String> SKIPPED_SUFFIXES = Set.of(".bin", ".pth", ".pt", ".ckpt", ".h5", ".msgpack",
-            ".onnx", ".onnx_data", ".gguf", ".ot", ".tflite", ".mlmodel", ".npz", ".nemo", ".pdparams");
-    private static final Set<String> SKIPPED_FILES = Set.of("pytorch_model.bin.index.json", "tf_model.h5.index.json",
-            "flax_model.msgpack.index.json");
     private static final int MAX_REDIRECTS = 5;
 
     /** A download that receives nothing for this long is abandoned (and resumable). */
@@ -107,7 +102,7 @@ public final class HubDownloader {
             total += Math.max(0, r.size());
         }
         LOG.info("Downloading {} at {} ({} files, {}) from {} into {}", repoId, listing.commit().substring(0, 10),
-                remotes.size(), human(total), env.endpoint(), repo);
+                remotes.size(), ByteSize.format(total), env.endpoint(), repo);
         try {
             Files.createDirectories(repo.resolve("blobs"));
             Files.createDirectories(snapshot);
@@ -184,11 +179,8 @@ public final class HubDownloader {
 
     /** True for the top-level files of a safetensors checkpoint: config, weights, tokenizer, code, licence. */
     static boolean wanted(String file) {
-        if (file.contains("/") || file.startsWith(".") || SKIPPED_FILES.contains(file)) {
-            return false;
-        }
-        String lower = file.toLowerCase(Locale.ROOT);
-        return SKIPPED_SUFFIXES.stream().noneMatch(lower::endsWith);
+        return !file.contains("/") && !file.startsWith(".") && !WeightFormats.OTHER_INDEX_FILES.contains(file)
+                && !WeightFormats.isOtherFormat(file);
     }
 
     /** What the hub says about one file. {@code size} is -1 when unknown. */
@@ -259,7 +251,7 @@ public final class HubDownloader {
             MessageDigest sha = Hashing.newDigest();
             HttpResponse<InputStream> resp = null;
             if (have > 0 && (r.size() < 0 || have < r.size())) {
-                LOG.info("{}: resuming at {} of {}", r.file(), human(have), human(r.size()));
+                LOG.info("{}: resuming at {} of {}", r.file(), ByteSize.format(have), ByteSize.format(r.size()));
                 resp = get(repoId, r, have);
                 if (resp.statusCode() == 206 && rangeStart(resp) == have) {
                     hashPrefix(part, have, sha);
@@ -299,7 +291,7 @@ public final class HubDownloader {
             long size = Files.size(part);
             if (r.size() >= 0 && size != r.size()) {
                 throw ProsparseException.io("the download of " + repoId + "/" + r.file() + " stopped after "
-                        + human(size) + " of " + human(r.size()) + "; run the same command again to resume it", null);
+                        + ByteSize.format(size) + " of " + ByteSize.format(r.size()) + "; run the same command again to resume it", null);
             }
             String digest = HexFormat.of().formatHex(sha.digest());
             if (r.lfs() && !digest.equals(r.etag())) {
@@ -389,7 +381,7 @@ public final class HubDownloader {
     private <T> HttpResponse<T> send(HttpRequest.Builder b, String url, HttpResponse.BodyHandler<T> handler,
             String repoId, String file) {
         URI uri = URI.create(url);
-        b.header("User-Agent", "prosparse/" + Main.version());
+        b.header("User-Agent", "prosparse/" + BuildInfo.version());
         String token = env.token();
         if (token != null && sameHost(uri, URI.create(env.endpoint()))) {
             b.header("Authorization", "Bearer " + token);
@@ -510,18 +502,5 @@ public final class HubDownloader {
         } catch (IOException ignored) {
             // nothing to do: the response is abandoned
         }
-    }
-
-    static String human(long bytes) {
-        if (bytes < 0) {
-            return "? bytes";
-        }
-        if (bytes < 1_000_000) {
-            return String.format(Locale.ROOT, "%.1f kB", bytes / 1e3);
-        }
-        if (bytes < 1_000_000_000) {
-            return String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
-        }
-        return String.format(Locale.ROOT, "%.2f GB", bytes / 1e9);
     }
 }

@@ -6,9 +6,13 @@ import java.nio.ShortBuffer;
 
 /**
  * Conversions between float32 and the 16-bit float formats bfloat16 and IEEE half (F16), with
- * round-to-nearest-even, and bulk little-endian encoders. Works on Java 17 (no {@code Float.float16ToFloat}).
+ * round-to-nearest-even, and the bulk little-endian decoder and encoders every reader and writer of tensor bytes
+ * uses. Works on Java 17 (no {@code Float.float16ToFloat}).
  */
 public final class FloatCodec {
+
+    /** Elements widened per batch: bulk-copied out of the buffer, then converted in a tight array loop. */
+    private static final int BATCH = 1 << 14;
 
     private FloatCodec() {
     }
@@ -107,5 +111,44 @@ public final class FloatCodec {
             default -> throw new IllegalArgumentException("cannot encode floats as " + dtype);
         }
         dst.position(dst.position() + (int) bytes);
+    }
+
+    /**
+     * Decodes {@code count} little-endian F32, F16, BF16 or F64 elements at {@code src}'s position into
+     * {@code out[off, off+count)} and advances {@code src} past them. {@code src}'s byte order is left unchanged.
+     *
+     * @param scratch a reusable buffer for the 16-bit formats (any length ≥ 1), or null to allocate one
+     */
+    public static void decode(DType dtype, ByteBuffer src, float[] out, int off, int count, short[] scratch) {
+        ByteBuffer le = src.slice().order(ByteOrder.LITTLE_ENDIAN);
+        switch (dtype) {
+            case F32 -> le.asFloatBuffer().get(out, off, count);
+            case BF16, F16 -> {
+                ShortBuffer in = le.asShortBuffer();
+                short[] batch = scratch != null ? scratch : new short[Math.max(1, Math.min(count, BATCH))];
+                for (int done = 0; done < count; done += batch.length) {
+                    int n = Math.min(batch.length, count - done);
+                    in.get(batch, 0, n);
+                    int at = off + done;
+                    if (dtype == DType.BF16) {
+                        for (int i = 0; i < n; i++) {
+                            out[at + i] = bf16ToFloat(batch[i]);
+                        }
+                    } else {
+                        for (int i = 0; i < n; i++) {
+                            out[at + i] = f16ToFloat(batch[i]);
+                        }
+                    }
+                }
+            }
+            case F64 -> {
+                java.nio.DoubleBuffer in = le.asDoubleBuffer();
+                for (int i = 0; i < count; i++) {
+                    out[off + i] = (float) in.get(i);
+                }
+            }
+            default -> throw new IllegalStateException("not a float dtype: " + dtype);
+        }
+        src.position(src.position() + count * dtype.byteSize());
     }
 }

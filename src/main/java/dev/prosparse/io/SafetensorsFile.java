@@ -5,9 +5,7 @@ import dev.prosparse.ProsparseException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.DoubleBuffer;
 import java.nio.IntBuffer;
-import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.NoSuchFileException;
@@ -108,7 +106,7 @@ public final class SafetensorsFile implements AutoCloseable {
         int done = 0;
         for (Window w : windows(absoluteOffset(dataStart(), t, 0), t.byteLength(), WINDOW_BYTES)) {
             int count = w.size() / t.dtype().byteSize();
-            decodeFloats(t.dtype(), map(t, w), out, done, count);
+            FloatCodec.decode(t.dtype(), map(t, w), out, done, count, null);
             done += count;
         }
         return out;
@@ -180,39 +178,6 @@ public final class SafetensorsFile implements AutoCloseable {
         } catch (IOException e) {
             throw ProsparseException.io("Reading tensor " + Messages.quote(t.name()) + " from " + path + " failed: " + e
                     + "; check the disk and that the file is still open.", e);
-        }
-    }
-
-    /** Elements converted per batch: bulk-copied out of the mapping, then widened in a tight array loop. */
-    private static final int BATCH = 1 << 14;
-
-    private static void decodeFloats(DType dtype, ByteBuffer b, float[] out, int off, int count) {
-        switch (dtype) {
-            case F32 -> b.asFloatBuffer().get(out, off, count);
-            case BF16, F16 -> {
-                ShortBuffer src = b.asShortBuffer();
-                short[] batch = new short[Math.min(count, BATCH)];
-                for (int done = 0; done < count; done += batch.length) {
-                    int n = Math.min(batch.length, count - done);
-                    src.get(batch, 0, n);
-                    if (dtype == DType.BF16) {
-                        for (int i = 0; i < n; i++) {
-                            out[off + done + i] = Float.intBitsToFloat((batch[i] & 0xFFFF) << 16);
-                        }
-                    } else {
-                        for (int i = 0; i < n; i++) {
-                            out[off + done + i] = FloatCodec.f16ToFloat(batch[i]);
-                        }
-                    }
-                }
-            }
-            case F64 -> {
-                DoubleBuffer d = b.asDoubleBuffer();
-                for (int i = 0; i < count; i++) {
-                    out[off + i] = (float) d.get(i);
-                }
-            }
-            default -> throw new IllegalStateException("not a float dtype: " + dtype);
         }
     }
 

@@ -12,7 +12,9 @@ import dev.prosparse.io.HfCheckpoint;
 import dev.prosparse.model.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
+import dev.prosparse.util.Durations;
 import dev.prosparse.util.Hashing;
+import dev.prosparse.util.PeakRss;
 import dev.prosparse.util.Progress;
 import dev.prosparse.util.Torch;
 import java.lang.management.ManagementFactory;
@@ -56,12 +58,6 @@ public final class SparsityRun {
             thresholds = thresholds == null ? null : List.copyOf(thresholds);
         }
 
-        /** One model, one activation, automatic streaming (the pre-comparison form). */
-        public Request(Path model, Activation act, Double threshold, DataSource data, int seqLen, int windows,
-                int batchSize, int threads) {
-            this(model, act, threshold, data, seqLen, windows, batchSize, threads, List.of(), null, null);
-        }
-
         /** All checkpoints: {@code model} first, then {@code compare} in order. */
         public List<Path> models() {
             List<Path> all = new ArrayList<>();
@@ -69,13 +65,6 @@ public final class SparsityRun {
             all.addAll(compare);
             return all;
         }
-    }
-
-    /** Evaluates {@code req.model()} only (the first report of {@link #runAll}, no sweep). */
-    public static SparsityReport run(Request req) {
-        Request single = new Request(req.model(), req.act(), req.threshold(), req.data(), req.seqLen(), req.windows(),
-                req.batchSize(), req.threads(), List.of(), null, req.streamLayers());
-        return runAll(single).get(0);
     }
 
     /** Every model × every threshold, in that order (model-major). */
@@ -122,8 +111,8 @@ public final class SparsityRun {
             for (double param : params) {
                 long t0 = System.nanoTime();
                 SparsityResult result = evaluate(ckpt, act, param, stream, windows, req.batchSize(), streamed);
-                double secs = (System.nanoTime() - t0) / 1e9;
-                OptionalLong peak = peakRssBytes();
+                double secs = Durations.secondsSince(t0);
+                OptionalLong peak = PeakRss.bytes();
                 LOG.info(String.format(Locale.ROOT, "Evaluated %,d tokens in %.1f s (%.2f s per 1,000 tokens%s)",
                         windows.tokens(), secs, secs * 1000 / windows.tokens(),
                         peak.isPresent() ? String.format(Locale.ROOT, ", peak RSS %.2f GB", peak.getAsLong() / 1e9) : ""));
@@ -223,21 +212,6 @@ public final class SparsityRun {
             return os.getTotalMemorySize();
         }
         return -1;
-    }
-
-    /** VmHWM of this process (Linux), the peak resident set size. */
-    public static OptionalLong peakRssBytes() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    String[] f = line.substring(6).trim().split("\\s+");
-                    return OptionalLong.of(Long.parseLong(f[0]) * 1024);
-                }
-            }
-        } catch (java.io.IOException | RuntimeException e) {
-            // not Linux: no figure
-        }
-        return OptionalLong.empty();
     }
 
     /** Identifies a tokenizer: the tokenizer.json bytes and the end-of-document id. */

@@ -181,7 +181,7 @@ public final class TensorLoader implements AutoCloseable {
                     flush.run();
                 }
                 int n = Math.min(Math.min(out.remaining(), count - done), halves.length);
-                decode(dtype, in, n);
+                FloatCodec.decode(dtype, in, floats, 0, n, halves);
                 out.put(floats, 0, n);
                 done += n;
                 decoded += n;
@@ -193,36 +193,6 @@ public final class TensorLoader implements AutoCloseable {
         if (decoded != info.numel()) {
             throw ProsparseException.checkpoint(files.dir() + ": tensor '" + info.name() + "' yielded " + decoded
                     + " values, its header says " + info.numel());
-        }
-    }
-
-    /** Decodes {@code n} little-endian elements of {@code in} (advancing it) into {@link #floats}. */
-    private void decode(DType dtype, ByteBuffer in, int n) {
-        switch (dtype) {
-            case F32 -> {
-                in.asFloatBuffer().get(floats, 0, n);
-                in.position(in.position() + n * 4);
-            }
-            case BF16 -> {
-                in.asShortBuffer().get(halves, 0, n);
-                in.position(in.position() + n * 2);
-                for (int i = 0; i < n; i++) {
-                    floats[i] = Float.intBitsToFloat((halves[i] & 0xFFFF) << 16);
-                }
-            }
-            case F16 -> {
-                in.asShortBuffer().get(halves, 0, n);
-                in.position(in.position() + n * 2);
-                for (int i = 0; i < n; i++) {
-                    floats[i] = FloatCodec.f16ToFloat(halves[i]);
-                }
-            }
-            case F64 -> {
-                for (int i = 0; i < n; i++) {
-                    floats[i] = (float) in.getDouble();
-                }
-            }
-            default -> throw new IllegalStateException("not a float dtype: " + dtype);
         }
     }
 

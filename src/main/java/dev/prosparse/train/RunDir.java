@@ -5,10 +5,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.prosparse.ProsparseException;
-import dev.prosparse.cli.Main;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.DType;
 import dev.prosparse.io.SafetensorsWriter;
+import dev.prosparse.io.Sidecar;
 import dev.prosparse.io.SafetensorsWriter.TensorSource;
 import dev.prosparse.model.Weights;
 import dev.prosparse.util.AtomicFiles;
@@ -23,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -51,7 +50,7 @@ public final class RunDir {
     public static final String METRICS = "metrics.jsonl";
     public static final String TRAINER_STATE = "trainer_state.json";
     public static final String OPTIMIZER = "optimizer.safetensors";
-    public static final String SIDECAR = "prosparse.json";
+    public static final String SIDECAR = Sidecar.FILE;
     static final Pattern SAVE = Pattern.compile("step-(\\d{6,})");
     /** Tokenizer and generation files copied from the source checkpoint into every save. */
     static final List<String> COPIED_FILES = List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
@@ -143,11 +142,27 @@ public final class RunDir {
     }
 
     /**
+     * The trainer's former call, with the sidecar as a JSON object holding {@code source_checkpoint},
+     * {@code activation}, {@code activation_param}, {@code step}, {@code stage} and {@code l1_lambda}: read into
+     * a {@link Sidecar} so that every save is written by the one sidecar writer.
+     *
+     * @deprecated build a {@link Sidecar#training} and call the overload that takes it
+     */
+    @Deprecated
+    public static void writeCheckpoint(Path target, ModelConfig config, Weights weights, DType dtype, Path sourceDir,
+            ObjectNode sidecar, Map<String, byte[]> extraFiles, java.util.function.Consumer<Path> extraWriter) {
+        Sidecar s = Sidecar.training(sidecar.path("activation").asText(), sidecar.path("activation_param").asDouble(),
+                new Sidecar.Training(sidecar.path("source_checkpoint").asText(), sidecar.path("step").asInt(),
+                        sidecar.path("stage").asText(), sidecar.path("l1_lambda").asDouble()));
+        writeCheckpoint(target, config, weights, dtype, sourceDir, s, extraFiles, extraWriter);
+    }
+
+    /**
      * Writes an HF checkpoint folder atomically (temp folder, then rename): config.json, model.safetensors,
      * the source's tokenizer and generation files, the {@code prosparse.json} sidecar, and any extra files.
      */
     public static void writeCheckpoint(Path target, ModelConfig config, Weights weights, DType dtype, Path sourceDir,
-            ObjectNode sidecar, Map<String, byte[]> extraFiles, java.util.function.Consumer<Path> extraWriter) {
+            Sidecar sidecar, Map<String, byte[]> extraFiles, java.util.function.Consumer<Path> extraWriter) {
         Path parent = target.toAbsolutePath().getParent();
         Path tmp = parent.resolve("." + target.getFileName() + ".tmp-" + Long.toHexString(System.nanoTime()));
         try {
@@ -164,10 +179,7 @@ public final class RunDir {
                     Files.copy(src, tmp.resolve(f));
                 }
             }
-            sidecar.put("tool", "prosparse");
-            sidecar.put("version", Main.version());
-            sidecar.put("date", Instant.now().toString());
-            AtomicFiles.writeString(tmp.resolve(SIDECAR), Json.PRETTY.writeValueAsString(sidecar) + "\n");
+            sidecar.write(tmp);
             for (Map.Entry<String, byte[]> e : extraFiles.entrySet()) {
                 AtomicFiles.writeBytes(tmp.resolve(e.getKey()), e.getValue());
             }

@@ -30,9 +30,10 @@ public final class AtomicFiles {
 
     /**
      * Test seam for fault injection (disk full after N bytes, in one chosen file of a whole checkpoint save):
-     * when set, wraps the channel of every file written here. Null in production; set only by tests.
+     * when set, wraps the channel of every file written here. Null in production; package-private, so only
+     * the tests' {@code dev.prosparse.util.FaultInjection} can set it.
      */
-    public static volatile BiFunction<Path, WritableByteChannel, WritableByteChannel> faults;
+    static volatile BiFunction<Path, WritableByteChannel, WritableByteChannel> faults;
 
     private AtomicFiles() {
     }

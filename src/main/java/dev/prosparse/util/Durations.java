@@ -6,6 +6,11 @@ import java.util.Locale;
 public final class Durations {
     private Durations() {}
 
+    /** Seconds elapsed since {@code startNanos}, a {@link System#nanoTime()} reading. */
+    public static double secondsSince(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1e9;
+    }
+
     public static String format(double seconds) {
         long s = Math.max(0, Math.round(seconds));
         if (s < 60) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.prosparse.ProsparseException.Kind;
 import dev.prosparse.io.SafetensorsWriter.TensorSource;
+import dev.prosparse.util.FaultInjection;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;

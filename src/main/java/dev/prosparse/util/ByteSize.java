@@ -1,4 +1,4 @@
-package dev.prosparse.convert;
+package dev.prosparse.util;
 
 import dev.prosparse.ProsparseException;
 import java.util.Locale;
@@ -29,8 +29,11 @@ public final class ByteSize {
         return (long) bytes;
     }
 
-    /** "13.48 GB", "512.0 MB", "3.1 kB". */
+    /** "13.48 GB", "512.0 MB", "3.1 kB"; "? bytes" for a size that is not known (negative). */
     public static String format(long bytes) {
+        if (bytes < 0) {
+            return "? bytes";
+        }
         if (bytes < 1_000_000) {
             return String.format(Locale.ROOT, "%.1f kB", bytes / 1e3);
         }

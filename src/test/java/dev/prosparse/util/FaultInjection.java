@@ -1,6 +1,5 @@
-package dev.prosparse.io;
+package dev.prosparse.util;
 
-import dev.prosparse.util.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
@@ -9,9 +8,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /**
- * Simulated disk faults for tests outside this package (training saves, conversion): every file the io
- * package writes whose target path matches gets a channel that fails with "No space left on device" once
- * {@code budget} bytes have been written to it.
+ * Simulated disk faults for tests (training saves, conversion, writers): every file written through
+ * {@link AtomicFiles} whose target path matches gets a channel that fails with "No space left on device" once
+ * {@code budget} bytes have been written to it. It lives in {@code util} because the seam it sets
+ * ({@code AtomicFiles.faults}) is package-private: production code cannot reach it.
  */
 public final class FaultInjection implements AutoCloseable {
 
@@ -46,11 +46,11 @@ public final class FaultInjection implements AutoCloseable {
     }
 
     /** A channel whose disk fills up after {@code budget} bytes. */
-    static final class DiskFullChannel implements WritableByteChannel {
+    public static final class DiskFullChannel implements WritableByteChannel {
         private final WritableByteChannel out;
         private long budget;
 
-        DiskFullChannel(WritableByteChannel out, long budget) {
+        public DiskFullChannel(WritableByteChannel out, long budget) {
             this.out = out;
             this.budget = budget;
         }
