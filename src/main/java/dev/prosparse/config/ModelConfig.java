@@ -69,6 +69,21 @@ public record ModelConfig(
         return isMiniCpm() ? scaleEmb : 1.0;
     }
 
+    /** Whether q_proj, k_proj and v_proj carry a bias. */
+    public boolean qkvBias() {
+        return false;
+    }
+
+    /** Whether o_proj carries a bias. */
+    public boolean oBias() {
+        return false;
+    }
+
+    /** Whether q and k go through a per-head RMSNorm (q_norm, k_norm) before the rotary embedding. */
+    public boolean qkNorm() {
+        return false;
+    }
+
     /** Reads {@code dir/config.json}. */
     public static ModelConfig read(Path dir) {
         Path file = dir.resolve(FILE);

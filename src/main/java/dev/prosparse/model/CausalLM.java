@@ -85,7 +85,7 @@ public final class CausalLM {
     /** Token embeddings (× scale_emb for MiniCPM). ids [B, S] → [B, S, E]. */
     public NDArray embed(NDArray inputIds) {
         NDArray h = inputIds.getNDArrayInternal()
-                .embedding(inputIds, weights.get("model.embed_tokens.weight"), SparseFormat.DENSE)
+                .embedding(inputIds, weights.embedTokens(), SparseFormat.DENSE)
                 .singletonOrThrow();                                                     // [B, S, E]
         return config.isMiniCpm() ? h.mul(Torch.scalar(h.getManager(), config.embeddingScale())) : h;
     }
@@ -111,8 +111,8 @@ public final class CausalLM {
      * @return [B, S, E]
      */
     public NDArray attentionBlock(NDArray h, int layer, Positions pos) {
-        String p = "model.layers." + layer + ".";
-        NDArray attn = attention(rmsNorm(h, weights.get(p + "input_layernorm.weight")), p, pos.rope(), pos.mask()); // [B, S, E]
+        LayerWeights w = weights.layer(layer);
+        NDArray attn = attention(rmsNorm(h, w.inputNorm()), w, pos.rope(), pos.mask());                       // [B, S, E]
         return h.add(config.isMiniCpm() ? attn.mul(Torch.scalar(h.getManager(), config.residualScale())) : attn);
     }
 
@@ -125,21 +125,21 @@ public final class CausalLM {
      * @return [B, S, E]
      */
     public NDArray ffnBlock(NDArray h, int layer, List<NDArray> x1Out) {
-        String p = "model.layers." + layer + ".";
-        NDArray x = rmsNorm(h, weights.get(p + "post_attention_layernorm.weight"));                             // [B, S, E]
-        NDArray gate = linear(x, weights.get(p + "mlp.gate_proj.weight"));                                      // [B, S, I]
-        NDArray up = linear(x, weights.get(p + "mlp.up_proj.weight"));                                          // [B, S, I]
+        LayerWeights w = weights.layer(layer);
+        NDArray x = rmsNorm(h, w.postNorm());                                                                   // [B, S, E]
+        NDArray gate = linear(x, w.gate());                                                                     // [B, S, I]
+        NDArray up = linear(x, w.up());                                                                         // [B, S, I]
         NDArray x1 = activation.apply(gate, up, activationParam);                                               // [B, S, I]
         if (x1Out != null) {
             x1Out.add(x1);
         }
-        NDArray ffn = linear(x1, weights.get(p + "mlp.down_proj.weight"));                                     // [B, S, E]
+        NDArray ffn = linear(x1, w.down());                                                                     // [B, S, E]
         return h.add(config.isMiniCpm() ? ffn.mul(Torch.scalar(h.getManager(), config.residualScale())) : ffn);
     }
 
     /** Final RMSNorm (÷ hidden/dim_model_base for MiniCPM) and lm_head. [B, S, E] → [B, S, V]. */
     public NDArray head(NDArray h) {
-        h = rmsNorm(h, weights.get("model.norm.weight"));                                                       // [B, S, E]
+        h = rmsNorm(h, weights.finalNorm());                                                       // [B, S, E]
         if (config.isMiniCpm()) {
             h = h.div(Torch.scalar(h.getManager(), config.logitDivisor()));
         }
@@ -147,18 +147,18 @@ public final class CausalLM {
     }
 
     /** Grouped-query causal self-attention with rotary position embeddings. */
-    private NDArray attention(NDArray x, String p, Rope rope, NDArray mask) {
+    private NDArray attention(NDArray x, LayerWeights w, Rope rope, NDArray mask) {
         NDManager scope = x.getManager();
         Shape s = x.getShape();
         long b = s.get(0), seq = s.get(1);
         int heads = config.numAttentionHeads(), kv = config.numKeyValueHeads(), d = config.headDim();
         int g = heads / kv;
 
-        NDArray q = linear(x, weights.get(p + "self_attn.q_proj.weight"))                 // [B, S, H·D]
+        NDArray q = linear(x, w.q())                 // [B, S, H·D]
                 .reshape(b, seq, kv, g, d).transpose(0, 2, 3, 1, 4);                    // [B, KV, G, S, D]
-        NDArray k = linear(x, weights.get(p + "self_attn.k_proj.weight"))                 // [B, S, KV·D]
+        NDArray k = linear(x, w.k())                 // [B, S, KV·D]
                 .reshape(b, seq, kv, d).transpose(0, 2, 1, 3).expandDims(2);            // [B, KV, 1, S, D]
-        NDArray v = linear(x, weights.get(p + "self_attn.v_proj.weight"))
+        NDArray v = linear(x, w.v())
                 .reshape(b, seq, kv, d).transpose(0, 2, 1, 3).expandDims(2);            // [B, KV, 1, S, D]
         q = rope.apply(q);
         k = rope.apply(k);
@@ -169,7 +169,7 @@ public final class CausalLM {
         NDArray probs = scores.softmax(4);                                               // [B, KV, G, S, S]
         NDArray out = probs.matMul(v)                                                    // [B, KV, G, S, D]
                 .transpose(0, 3, 1, 2, 4).reshape(b, seq, (long) heads * d);             // [B, S, H·D]
-        return linear(out, weights.get(p + "self_attn.o_proj.weight"));                 // [B, S, E]
+        return linear(out, w.o());                                                       // [B, S, E]
     }
 
     /** x / sqrt(mean(x², −1) + eps) · w, in float32. */
