@@ -75,8 +75,12 @@ public final class Weights implements AutoCloseable {
         Map<String, long[]> expected = expectedShapes(config);
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
             if (!files.names().contains(e.getKey())) {
+                LayerTensor kind = LayerTensor.of(e.getKey());
                 String hint = e.getKey().equals(LayerTensor.LM_HEAD)
                         ? " (config.json says tie_word_embeddings=false; set it to true if lm_head shares embed_tokens)"
+                        : kind != null && kind.decidedBy() != null
+                        ? " but a " + config.modelType() + " model with this config.json has it (decided by "
+                                + kind.decidedBy() + "); the weights and config.json do not belong together"
                         : "";
                 throw ProsparseException.checkpoint(where + ": tensor '" + e.getKey() + "' is missing" + hint);
             }
@@ -89,6 +93,14 @@ public final class Weights implements AutoCloseable {
             if (!info.dtype().isFloating()) {
                 throw ProsparseException.checkpoint(where + ": tensor '" + e.getKey() + "' has dtype " + info.dtype()
                         + "; weights must be F32, F16 or BF16");
+            }
+        }
+        for (String n : files.names()) {
+            LayerTensor kind = LayerTensor.of(n);
+            if (kind != null && !expected.containsKey(n) && LayerTensor.layerOf(n) < config.numHiddenLayers()) {
+                throw ProsparseException.checkpoint(where + ": tensor '" + n + "' is present but a " + config.modelType()
+                        + " model with this config.json has none (decided by " + kind.decidedBy()
+                        + "); the weights and config.json do not belong together");
             }
         }
         Set<String> extra = files.names().stream()

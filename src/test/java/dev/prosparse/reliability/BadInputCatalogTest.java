@@ -139,7 +139,7 @@ class BadInputCatalogTest {
         c.add(new Case(cf, "The same key twice", d -> config(d, "{\"model_type\": \"llama\", \"model_type\": \"minicpm\"}")));
         c.add(new Case(cf, "Bytes that are not UTF-8", d -> configBytes(d, new byte[] {'{', '"', (byte) 0xC3, '"', ':', '1', '}'})));
         c.add(new Case(cf, "`model_type` missing", d -> config(d, tinyConfig().replace("\"model_type\": \"llama\",", ""))));
-        c.add(new Case(cf, "`model_type` another architecture", d -> config(d, tinyConfig().replace("\"llama\"", "\"mistral\""))));
+        c.add(new Case(cf, "`model_type` another architecture", d -> config(d, tinyConfig().replace("\"llama\"", "\"gpt2\""))));
         c.add(new Case(cf, "`hidden_size` negative", d -> config(d, tinyConfig().replace("\"hidden_size\": 128", "\"hidden_size\": -128"))));
         c.add(new Case(cf, "`hidden_size` 2³¹", d -> config(d, tinyConfig().replace("\"hidden_size\": 128", "\"hidden_size\": 2147483648"))));
         c.add(new Case(cf, "Heads not a multiple of KV heads", d -> config(d, tinyConfig().replace("\"num_key_value_heads\": 2",
@@ -151,6 +151,11 @@ class BadInputCatalogTest {
         c.add(new Case(cf, "`rms_norm_eps` 0", d -> config(d, tinyConfig().replace("1e-05", "0"))));
         c.add(new Case(cf, "`rope_scaling` of type yarn", d -> config(d, tinyConfig().replace("\"pretraining_tp\": 1,",
                 "\"pretraining_tp\": 1, \"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4},"))));
+        c.add(new Case(cf, "`rope_parameters` of type llama3 without its factors", d -> config(d, tinyConfig().replace(
+                "\"rope_type\": \"default\"", "\"rope_type\": \"llama3\""))));
+        c.add(new Case(cf, "Qwen2 `layer_types` sliding without a window", d -> config(d, tinyConfig().replace("\"llama\"",
+                "\"qwen2\"").replace("\"pretraining_tp\": 1,", "\"layer_types\": [\"full_attention\", \"full_attention\","
+                + " \"full_attention\", \"sliding_attention\"],"))));
         c.add(new Case(cf, "No config.json in the folder", d -> {
             copyTiny(d);
             delete(d.resolve("config.json"));
