@@ -164,7 +164,7 @@ class BadInputCatalogTest {
         c.add(new Case(cf, "The same key twice", CHECKPOINT, d -> config(d, "{\"model_type\": \"llama\", \"model_type\": \"minicpm\"}")));
         c.add(new Case(cf, "Bytes that are not UTF-8", CHECKPOINT, d -> configBytes(d, new byte[] {'{', '"', (byte) 0xC3, '"', ':', '1', '}'})));
         c.add(new Case(cf, "`model_type` missing", CHECKPOINT, d -> config(d, tinyConfig().replace("\"model_type\": \"llama\",", ""))));
-        c.add(new Case(cf, "`model_type` another architecture", CHECKPOINT, d -> config(d, tinyConfig().replace("\"llama\"", "\"mistral\""))));
+        c.add(new Case(cf, "`model_type` another architecture", CHECKPOINT, d -> config(d, tinyConfig().replace("\"llama\"", "\"gpt2\""))));
         c.add(new Case(cf, "`hidden_size` negative", CHECKPOINT, d -> config(d, tinyConfig().replace("\"hidden_size\": 128", "\"hidden_size\": -128"))));
         c.add(new Case(cf, "`hidden_size` 2³¹", CHECKPOINT, d -> config(d, tinyConfig().replace("\"hidden_size\": 128", "\"hidden_size\": 2147483648"))));
         c.add(new Case(cf, "Heads not a multiple of KV heads", CHECKPOINT, d -> config(d, tinyConfig().replace("\"num_key_value_heads\": 2",
@@ -180,6 +180,11 @@ class BadInputCatalogTest {
         c.add(new Case(cf, "`rms_norm_eps` 0", CHECKPOINT, d -> config(d, tinyConfig().replace("1e-05", "0"))));
         c.add(new Case(cf, "`rope_scaling` of type yarn", CHECKPOINT, d -> config(d, tinyConfig().replace("\"pretraining_tp\": 1,",
                 "\"pretraining_tp\": 1, \"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4},"))));
+        c.add(new Case(cf, "`rope_parameters` of type llama3 without its factors", CHECKPOINT, d -> config(d, tinyConfig().replace(
+                "\"rope_type\": \"default\"", "\"rope_type\": \"llama3\""))));
+        c.add(new Case(cf, "Qwen2 `layer_types` sliding without a window", CHECKPOINT, d -> config(d, tinyConfig().replace("\"llama\"",
+                "\"qwen2\"").replace("\"pretraining_tp\": 1,", "\"layer_types\": [\"full_attention\", \"full_attention\","
+                + " \"full_attention\", \"sliding_attention\"],"))));
         c.add(new Case(cf, "No config.json in the folder", CHECKPOINT, d -> {
             copyTiny(d);
             delete(d.resolve("config.json"));
