@@ -3,6 +3,7 @@ package dev.prosparse.train;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.DType;
+import dev.prosparse.io.Sidecar;
 import dev.prosparse.model.Activation;
 import dev.prosparse.model.Weights;
 import dev.prosparse.util.Hashing;
@@ -57,7 +58,7 @@ final class Checkpointer {
         rng.put("seed", recipe.seed());
         state.put("recipe_sha256", Hashing.sha256(recipe.toYaml()));
         policy.saveState(state);
-        ObjectNode sidecar = sidecar(act, actParam, p.step(), schedule.stages().get(stage).name(), p.lambda());
+        Sidecar sidecar = sidecar(act, actParam, p.step(), schedule.stages().get(stage).name(), p.lambda());
         Path dir = run.path().resolve(RunDir.saveName(p.step()));
         RunDir.writeCheckpoint(dir, config.withActivation(act, actParam).withDtype("float32"), weights, DType.F32, sourceDir,
                 sidecar, Map.of(RunDir.TRAINER_STATE, (pretty(state) + "\n").getBytes(StandardCharsets.UTF_8)),
@@ -95,14 +96,7 @@ final class Checkpointer {
         }
     }
 
-    private ObjectNode sidecar(Activation act, double actParam, int step, String stage, double lambda) {
-        ObjectNode s = Json.MAPPER.createObjectNode();
-        s.put("source_checkpoint", sourceDir.toString());
-        s.put("activation", act.hfName());
-        s.put("activation_param", actParam);
-        s.put("step", step);
-        s.put("stage", stage);
-        s.put("l1_lambda", lambda);
-        return s;
+    private Sidecar sidecar(Activation act, double actParam, int step, String stage, double lambda) {
+        return Sidecar.training(act.hfName(), actParam, new Sidecar.Training(sourceDir.toString(), step, stage, lambda));
     }
 }
