@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.prosparse.ProsparseException;
 import dev.prosparse.config.ModelConfig;
+import dev.prosparse.config.ModelType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,18 +20,19 @@ import java.util.regex.Pattern;
  * A model preset: one {@code configs/models/<name>.yaml}. It names where the checkpoint lives on the hub and
  * the dimensions a checkpoint must have to be that model (checked against config.json before converting).
  *
- * @param hubId null for models that are bundled only (the tiny test models)
- * @param notes free text, may be null
+ * @param hubId   null for models that are bundled only (the tiny test models)
+ * @param headDim null where config.json has none (hidden_size / num_attention_heads)
+ * @param notes   free text, may be null
  */
 public record Preset(String name, String hubId, String source, String modelType, int hiddenSize,
         int intermediateSize, int numHiddenLayers, int numAttentionHeads, int numKeyValueHeads, int vocabSize,
-        String notes, Path file) {
+        Integer headDim, String notes, Path file) {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]*");
     private static final Set<String> KEYS = Set.of("name", "hub_id", "source", "model_type", "hidden_size",
             "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "vocab_size",
-            "notes");
+            "head_dim", "notes");
 
     /** Reads and validates one preset file; unknown keys are refused (a typo must not pass silently). */
     public static Preset read(Path file) {
@@ -67,13 +69,14 @@ public record Preset(String name, String hubId, String source, String modelType,
                     + " (for example meta-llama/Llama-2-7b-hf)");
         }
         String modelType = text(root, "model_type", file, true);
-        if (!modelType.equals("llama") && !modelType.equals("minicpm")) {
-            throw ProsparseException.usage(file + ": model_type '" + modelType + "' must be llama or minicpm");
+        if (java.util.Arrays.stream(ModelType.values()).noneMatch(t -> t.hfName().equals(modelType))) {
+            throw ProsparseException.usage(file + ": model_type '" + modelType + "' must be one of " + ModelType.names());
         }
         return new Preset(name, hubId, text(root, "source", file, true), modelType,
                 positive(root, "hidden_size", file), positive(root, "intermediate_size", file),
                 positive(root, "num_hidden_layers", file), positive(root, "num_attention_heads", file),
                 positive(root, "num_key_value_heads", file), positive(root, "vocab_size", file),
+                root.hasNonNull("head_dim") ? positive(root, "head_dim", file) : null,
                 text(root, "notes", file, false), file);
     }
 
@@ -93,6 +96,9 @@ public record Preset(String name, String hubId, String source, String modelType,
         diff(diffs, "num_attention_heads", c.numAttentionHeads(), numAttentionHeads);
         diff(diffs, "num_key_value_heads", c.numKeyValueHeads(), numKeyValueHeads);
         diff(diffs, "vocab_size", c.vocabSize(), vocabSize);
+        if (headDim != null) {
+            diff(diffs, "head_dim", c.headDim(), headDim);
+        }
         if (!diffs.isEmpty()) {
             throw ProsparseException.checkpoint(where.resolve(ModelConfig.FILE) + " does not match preset " + name
                     + " (" + file + "): " + String.join("; ", diffs) + "; point --model-dir at a " + name

@@ -60,7 +60,7 @@ class ConvertBadInputTest {
     void unknownPresetListsThePresets() throws IOException {
         Path out = tmp.resolve("out");
         String e = oneLine(cli("convert", "--model", "llama3-70b", "--act", "relu", "--out", out.toString()).expect(2));
-        assertTrue(e.contains("llama3-70b") && e.contains("llama2-13b, llama2-7b, minicpm-1b, tiny-llama, tiny-minicpm"), e);
+        assertTrue(e.contains("llama3-70b") && e.contains("llama2-13b, llama2-7b, minicpm-1b, mistral-7b-v0.3, qwen2.5-0.5b") && e.contains("qwen3-8b, tiny-llama, tiny-minicpm"), e);
         assertNothingWritten(out);
     }
 

@@ -32,7 +32,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Proof that the output is a model others can load: our own loader reads it back, its forward pass matches
  * what transformers computes for the new activation (golden logits), and {@code report sparsity} on the output
- * equals {@code report sparsity --act …} on the source.
+ * equals {@code report sparsity --act …} on the source — for every model family (windows of 80 tokens, longer than
+ * tiny-mistral's 64-token sliding window).
  */
 class ConvertLoadTest {
     static NDManager base;
@@ -63,11 +64,12 @@ class ConvertLoadTest {
     }
 
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"tiny-llama, relu, ", "tiny-llama, fatrelu, 0.01", "tiny-minicpm, relu, ", "tiny-minicpm, fatrelu, 0.01"})
+    @CsvSource({"tiny-llama, relu, ", "tiny-llama, fatrelu, 0.01", "tiny-minicpm, relu, ", "tiny-minicpm, fatrelu, 0.01",
+        "tiny-llama3, relu, ", "tiny-qwen2, fatrelu, 0.01", "tiny-qwen3, relu, ", "tiny-mistral, relu, "})
     void reportSparsityOfTheOutputEqualsReportWithActOnTheSource(String model, String act, String threshold)
             throws IOException {
         Path out = convert(tmp, model, act, threshold);
-        List<String> common = List.of("--format", "json", "--windows", "4", "--seq-len", "64", "--batch-size", "4",
+        List<String> common = List.of("--format", "json", "--windows", "4", "--seq-len", "80", "--batch-size", "4",
                 "--threads", "2");
         List<String> onOut = new ArrayList<>(List.of("report", "sparsity", "--model", out.toString()));
         onOut.addAll(common);
@@ -93,7 +95,8 @@ class ConvertLoadTest {
     }
 
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"tiny-llama, relu, ", "tiny-llama, fatrelu, 0.01", "tiny-minicpm, relu, ", "tiny-minicpm, fatrelu, 0.01"})
+    @CsvSource({"tiny-llama, relu, ", "tiny-llama, fatrelu, 0.01", "tiny-minicpm, relu, ", "tiny-minicpm, fatrelu, 0.01",
+        "tiny-llama3, relu, ", "tiny-qwen2, fatrelu, 0.01", "tiny-qwen3, relu, ", "tiny-mistral, relu, "})
     void ourLoaderReadsItBackAndItsLogitsMatchTransformers(String model, String act, String threshold) {
         Path out = convert(tmp, model, act, threshold);
         ModelConfig srcConfig = ModelConfig.read(Fixtures.model(model));
@@ -116,7 +119,7 @@ class ConvertLoadTest {
                 ids = g.readInt64("input_ids");
                 expected = g.readFloat32(act.equals("relu") ? "logits_relu" : "logits_" + act + "_last");
             }
-            NDArray logits = lm.forward(Torch.fromLongs(scope, ids, new Shape(2, 32)), false).logits();
+            NDArray logits = lm.forward(Torch.fromLongs(scope, ids, new Shape(2, ids.length / 2)), false).logits();
             if (!act.equals("relu")) {
                 logits = logits.get(new NDIndex(":, -1, :"));
             }
@@ -147,5 +150,6 @@ class ConvertLoadTest {
     void goldenThresholdsAreTheOnesUsedHere() throws IOException {
         checkGoldenParam("tiny-llama");
         checkGoldenParam("tiny-minicpm");
+        checkGoldenParam("tiny-qwen2");
     }
 }

@@ -165,7 +165,7 @@ class ModelResolverTest {
     void unknownPresetListsThePresets() {
         ProsparseException e = assertThrows(ProsparseException.class,
                 () -> resolver(noCache()).resolve("llama3-8b", null, "main", false));
-        assertTrue(e.getMessage().contains("llama2-13b, llama2-7b, minicpm-1b, tiny-llama, tiny-minicpm"), e.getMessage());
+        assertTrue(e.getMessage().contains("llama2-13b, llama2-7b, minicpm-1b, mistral-7b-v0.3") && e.getMessage().contains("qwen3-8b, tiny-llama, tiny-minicpm"), e.getMessage());
         assertEquals(2, e.exitCode());
         e = assertThrows(ProsparseException.class,
                 () -> resolver(noCache()).resolve(tmp.resolve("missing/folder").toString(), null, "main", false));

@@ -47,13 +47,15 @@ class LayerStreamedEvaluatorTest {
     }
 
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"tiny-llama, relu, 0", "tiny-minicpm, relu, 0", "tiny-minicpm, fatrelu, 0.01", "tiny-llama, silu, 0"})
+    @CsvSource({"tiny-llama, relu, 0", "tiny-minicpm, relu, 0", "tiny-minicpm, fatrelu, 0.01", "tiny-llama, silu, 0",
+        "tiny-llama3, relu, 0", "tiny-qwen2, relu, 0", "tiny-qwen3, fatrelu, 0.01", "tiny-mistral, relu, 0"})
     void streamedEqualsWholeModel(String name, String actName, double param) {
         HfCheckpoint ckpt = HfCheckpoint.open(Fixtures.model(name));
         ModelConfig config = ckpt.config();
         Activation act = Activation.parse(actName, "test");
         TokenStream stream = stream(ckpt);
-        EvalWindows windows = EvalWindows.over(stream, 11, 48, "embedded:valid");   // batches of 4: 4 + 4 + 3
+        // batches of 4: 4 + 4 + 3; 80 tokens: longer than tiny-mistral's 64-token sliding window
+        EvalWindows windows = EvalWindows.over(stream, 11, 80, "embedded:valid");
         SparsityResult whole, streamed;
         try (CheckpointFiles files = ckpt.files()) {
             try (Weights w = Weights.load(config, files, base)) {
