@@ -99,8 +99,8 @@ public final class TrainCommand implements Callable<Integer> {
         try {
             return train(recipe, run, modelDir);
         } catch (ProsparseException e) {
-            if (created) {
-                run.removeIfNeverSaved();
+            if (created && e.kind() != ProsparseException.Kind.INTERRUPTED) {
+                run.removeIfNeverSaved(); // a failed start leaves nothing; a Ctrl-C'd one keeps its folder
             }
             throw e;
         }
