@@ -1,50 +1,75 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing (Jazzer) of the checkpoint parsers: safetensors reader (raw bytes and structured
-# edge values), index reader, config.json reader. A short budget per target; prints the inputs executed.
+# The CI fuzzing budget (Jazzer) of the checkpoint parsers: safetensors reader (raw bytes and structured edge
+# values), index reader, config.json reader. Deterministic: a fixed libFuzzer seed and a fixed number of inputs
+# per target (no time budget), started from the committed corpus in a fresh folder every time, with no
+# per-input timeout that a loaded machine could trip (-timeout is a hang detector of minutes, not a budget).
+# Two runs with the same seed and count execute the same inputs: the summary prints a digest of them.
 #
-#   scripts/fuzz-ci.sh                 # 25 s per target, all four targets (CI)
-#   scripts/fuzz-ci.sh 300 config      # 5 minutes on the config.json reader
+#   scripts/fuzz-ci.sh                     # 1000 inputs per target, seed 1, all four targets (what .ci/run does)
+#   scripts/fuzz-ci.sh 5000 config         # 5000 inputs on the config.json reader
+#   FUZZ_SEED=7 scripts/fuzz-ci.sh         # another fixed seed
 #
-# Findings (inputs that crash, hang or break the oracle of FuzzTargets) are written to
-# $BUILD/fuzz/<target>/crash-* and the script exits 1; move one to src/test/resources/fuzz/<target>/
-# after fixing it, and every `mvn test` replays it from then on.
+# Fails (exit 1) on a finding, and when a target executed fewer inputs than asked for: a renamed or missing
+# target runs 0 inputs and fails instead of passing empty. Open-ended fuzzing that grows the corpus is
+# scripts/fuzz-long.sh. A finding is left in $BUILD/fuzz-ci/<target>/crash-*; fix it, then move the file to
+# src/test/resources/fuzz/<target>/ so that every `mvn test` replays it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-SECONDS_PER_TARGET=${1:-25}
+RUNS=${1:-1000}
 shift || true
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(safetensors safetensorsStructured index config)
+SEED=${FUZZ_SEED:-1}
 BUILD=${FUZZ_BUILD_DIR:-target-fuzz}
 MVN=(mvn -B -ntp -Dstyle.color=never ${MVN_OFFLINE:+-o} -Dbuild.dir="$BUILD")
 
+case "$RUNS" in ''|*[!0-9]*|0) echo "fuzz-ci: the input count must be a positive integer, got '$RUNS'" >&2; exit 2 ;; esac
+
 "${MVN[@]}" -q test-compile || { echo "fuzz-ci: compilation failed" >&2; exit 2; }
+
+# A fresh folder: nothing a local run generated (corpus, findings) takes part.
+root="$PWD/$BUILD/fuzz-ci"
+rm -rf "$root"
+mkdir -p "$root"
 
 status=0
 summary=()
 for t in "${TARGETS[@]}"; do
-  work="$PWD/$BUILD/fuzz/$t"
+  work="$root/$t"
   mkdir -p "$work"
-  rm -f "$work/stats.txt"
-  before=$(ls "$work" | grep -c '^crash-\|^timeout-\|^oom-' || true)
-  # One fuzz test per JVM (a Jazzer rule). Options after jazzer.internal.arg.0 go to libFuzzer and win over
-  # @FuzzTest's maxDuration. basedir keeps the generated corpus (.cifuzz-corpus) and findings in the build dir.
+  # One fuzz test per JVM (a Jazzer rule). Options after jazzer.internal.arg.0 go to libFuzzer and come after
+  # @FuzzTest's maxDuration, so they win: -max_total_time=0 turns the time budget off, -runs counts instead.
+  # basedir puts Jazzer's generated corpus (.cifuzz-corpus) and findings into the fresh folder. No
+  # failIfNoSpecifiedTests=false: a target that does not exist fails the run. Only our own classes are
+  # instrumented: Jackson's symbol tables hash with a per-JVM seed (clock or identity hash), so coverage inside Jackson
+  # differs from run to run and steers the same seed to other inputs (scripts/fuzz-long.sh instruments Jackson too).
+  # For the same reason the targets' scratch files live in a fixed folder given relative to the project (Jazzer's
+  # file-path hooks see those paths), not in a randomly named temporary folder.
   JAZZER_FUZZ=1 "${MVN[@]}" surefire:test \
-      -Dtest="dev.prosparse.reliability.ParserFuzzTest#$t" -Dsurefire.failIfNoSpecifiedTests=false \
-      -Djazzer.hooks=true -Djazzer.instrument='dev.prosparse.**,com.fasterxml.jackson.core.**' \
+      -Dtest="dev.prosparse.reliability.ParserFuzzTest#$t" \
+      -Djazzer.hooks=true -Djazzer.instrument='dev.prosparse.**' \
       -Djazzer.internal.basedir="$work" \
-      -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1=-max_total_time="$SECONDS_PER_TARGET" \
-      -Djazzer.internal.arg.2=-timeout=10 \
-      -Dprosparse.fuzz.stats="$work/stats.txt" > "$work/mvn.log" 2>&1
+      -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1=-seed="$SEED" -Djazzer.internal.arg.2=-runs="$RUNS" \
+      -Djazzer.internal.arg.3=-max_total_time=0 -Djazzer.internal.arg.4=-timeout=300 \
+      -Dprosparse.fuzz.stats="$work/stats.txt" -Dprosparse.fuzz.scratch="$BUILD/fuzz-ci/$t/scratch" \
+      > "$work/mvn.log" 2>&1
   rc=$?
   executed=$(awk -v t="$t" '$1 == t {print $2}' "$work/stats.txt" 2>/dev/null)
-  after=$(ls "$work" | grep -c '^crash-\|^timeout-\|^oom-' || true)
-  found=$((after - before))
+  digest=$(awk -v t="$t" '$1 == t {print $3}' "$work/stats.txt" 2>/dev/null)
+  found=$(find "$work" -maxdepth 1 -name 'crash-*' -o -maxdepth 1 -name 'timeout-*' -o -maxdepth 1 -name 'oom-*' | wc -l)
+  verdict=ok
   if [ $rc -ne 0 ]; then
-    status=1
-    grep -E 'FuzzTestFinding|Exception|Error' "$work/mvn.log" | grep -v '^\s*at ' | head -5 >&2
+    verdict="FAILED (exit $rc), see $work/mvn.log"
+    grep -E 'FuzzTestFinding|Exception|Error|No tests matching' "$work/mvn.log" | grep -v '^\s*at ' | head -5 >&2
+  elif [ "${executed:-0}" -lt "$RUNS" ]; then
+    # libFuzzer stops after -runs inputs; fewer means the target did not run (renamed, not counted, ...)
+    rc=1
+    verdict="FAILED: ran ${executed:-0} of $RUNS inputs, see $work/mvn.log"
   fi
-  summary+=("$(printf '%-22s %10s inputs in %ss   findings: %s   (%s)' "$t" "${executed:-?}" "$SECONDS_PER_TARGET" "$found" "$([ $rc -eq 0 ] && echo ok || echo "FAILED, see $work")")")
+  [ $rc -ne 0 ] && status=1
+  summary+=("$(printf '%-22s %7s inputs (seed %s, asked %s)  digest %-16s  findings: %s   %s' \
+      "$t" "${executed:-0}" "$SEED" "$RUNS" "${digest:--}" "$found" "$verdict")")
 done
 echo "fuzz-ci summary:"
 printf '  %s\n' "${summary[@]}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The long reliability run (not part of `mvn test`, whose budgets are short):
 #   - kill-during-save: 52 SIGKILLs of a training child JVM at random moments (saves every step, pruning on:
-#     keep_last 2, fresh runs killed before their first save too), each followed by --resume;
+#     keep_last 2; fresh runs are killed before their first save too), each followed by --resume;
 #   - convert atomicity: 20 SIGKILLs of `prosparse convert` during its write;
 #   - resume determinism and disk-full saves with 3 different random seeds.
 # About 12 minutes on 2 busy cores. Prints one summary line per part; exits 1 if any part failed.
@@ -14,7 +14,7 @@ KILL_TRIALS=${KILL_TRIALS:-52}
 CONVERT_TRIALS=${CONVERT_TRIALS:-20}
 SEEDS=${SEEDS-1 2 3}
 BUILD=${RELIABILITY_BUILD_DIR:-target-rel}
-MVN=(mvn -B -ntp -Dstyle.color=never ${MVN_OFFLINE:+-o} -Dbuild.dir="$BUILD" -Dsurefire.failIfNoSpecifiedTests=false)
+MVN=(mvn -B -ntp -Dstyle.color=never ${MVN_OFFLINE:+-o} -Dbuild.dir="$BUILD")
 logs="$BUILD/reliability-long"
 mkdir -p "$logs"
 "${MVN[@]}" -q test-compile || { echo "reliability-long: compilation failed" >&2; exit 2; }
@@ -27,7 +27,7 @@ part() { # name, log, test, properties...
 }
 
 part kill "$logs/kill.log" 'dev.prosparse.reliability.KillDuringSaveTest' \
-  -Dprosparse.kill.trials="$KILL_TRIALS" -Dprosparse.kill.keepLast=2 -Dprosparse.kill.early=true
+  -Dprosparse.kill.trials="$KILL_TRIALS" -Dprosparse.kill.keepLast=2
 [ "$CONVERT_TRIALS" -gt 0 ] && part convert "$logs/convert.log" 'dev.prosparse.reliability.ConvertKillTest' \
   -Dprosparse.convertKill.trials="$CONVERT_TRIALS"
 for s in $SEEDS; do

@@ -46,6 +46,7 @@ public final class Main {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(Main::handle);
         cl.setUsageHelpWidth(110); // room for the examples in every command's footer
+        CommandListSection.install(cl);
         try {
             return cl.execute(args);
         } catch (OutOfMemoryError e) {

@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
         subcommands = {ReportSparsityCommand.class, ReportCommand.Training.class},
         footerHeading = "%nExamples:%n",
         footer = {"  prosparse report sparsity --model checkpoints/tiny-llama --act relu",
-            "  prosparse report sparsity --model checkpoints/runs/my-run/final --compare checkpoints/tiny-llama --out reports/",
+            "  prosparse report sparsity --model checkpoints/runs/my-run/final --compare checkpoints/tiny-llama \\",
+            "      --out reports/",
             "  prosparse report training --run checkpoints/runs/my-run"})
 public final class ReportCommand implements Runnable {
     @picocli.CommandLine.Spec

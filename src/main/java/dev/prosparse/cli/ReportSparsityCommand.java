@@ -5,6 +5,7 @@ import dev.prosparse.model.Activation;
 import dev.prosparse.report.SparsityOutput;
 import dev.prosparse.sparsity.SparsityReport;
 import dev.prosparse.sparsity.SparsityRun;
+import dev.prosparse.util.OutputFolder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -89,6 +90,9 @@ public final class ReportSparsityCommand implements Callable<Integer> {
                 throw ProsparseException.usage("--format " + f.flag + " writes a chart file; add --out DIR (for example --format "
                         + f.flag + " --out reports/)");
             }
+        }
+        if (out != null) {
+            OutputFolder.checkWritable(out, "--out"); // before an evaluation that can take hours
         }
         SparsityRun.Request req = new SparsityRun.Request(model, resolveActivation(act, threshold, thresholds != null), threshold,
                 eval.source(), eval.seqLen, eval.windows, eval.batchSize, threads, compare,

@@ -5,6 +5,8 @@ import dev.prosparse.config.ModelConfig;
 import dev.prosparse.hub.HubEnv;
 import dev.prosparse.hub.ModelResolver;
 import dev.prosparse.hub.Presets;
+import dev.prosparse.io.HfCheckpoint;
+import dev.prosparse.model.Activation;
 import dev.prosparse.train.Recipe;
 import dev.prosparse.train.RunDir;
 import dev.prosparse.train.Trainer;
@@ -56,10 +58,15 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "CPU threads for libtorch (0 = the recipe's threads; 0 there = all cores).")
     int threads;
 
+    @Option(names = "--download", description = "Fetch the recipe's model (a preset or hub id) from the HuggingFace hub into its cache when it is not on this machine.")
+    boolean download;
+
     @Override
     public Integer call() {
         Recipe recipe;
         RunDir run;
+        Path modelDir;
+        boolean created = false;
         if (resume != null) {
             if (config != null || !overrides.isEmpty() || stages != null) {
                 throw ProsparseException.usage("--resume continues a run with the recipe saved in it; drop --config, --set and --stages");
@@ -69,6 +76,7 @@ public final class TrainCommand implements Callable<Integer> {
                         + dev.prosparse.util.Listing.nearby(resume.resolve(RunDir.RECIPE)));
             }
             recipe = Recipe.load(resume.resolve(RunDir.RECIPE), List.of());
+            modelDir = preflight(recipe, download);
             run = new RunDir(resume);
             if (run.newestSave().isEmpty()) {
                 LOG.warn("{} has no complete save yet: starting it from the beginning", resume);
@@ -78,6 +86,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (stages != null) {
                 recipe = recipe.firstStages(stages);
             }
+            modelDir = preflight(recipe, download);
             String name = runName != null ? runName
                     : recipeName() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
             Path out = home().resolve(recipe.outputDir()).resolve(name);
@@ -85,11 +94,40 @@ public final class TrainCommand implements Callable<Integer> {
                 out = Path.of(recipe.outputDir()).resolve(name);
             }
             run = RunDir.create(out, recipe.toYaml());
+            created = true;
         }
+        try {
+            return train(recipe, run, modelDir);
+        } catch (ProsparseException e) {
+            if (created && e.kind() != ProsparseException.Kind.INTERRUPTED) {
+                run.removeIfNeverSaved(); // a failed start leaves nothing; a Ctrl-C'd one keeps its folder
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Everything a run needs that can be checked before its folder exists, so that a failed start leaves nothing
+     * behind: the model (resolved, its config.json, weights and tokenizer readable), the activation and its
+     * threshold, and the training and evaluation data (found, of a known type, first document readable).
+     */
+    static Path preflight(Recipe recipe, boolean download) {
+        Path modelDir = resolveModel(recipe.model(), download);
+        HfCheckpoint source = HfCheckpoint.open(modelDir);
+        source.files().close();
+        source.tokenizer().close();
+        Activation act = Activation.parse(recipe.activation(), "recipe key activation");
+        act.checkParam(recipe.threshold(), "recipe key threshold");
+        recipe.data().trainSource().check();
+        recipe.data().evalSource().check();
+        return modelDir;
+    }
+
+    private int train(Recipe recipe, RunDir run, Path modelDir) {
         LOG.info("Run folder: {}", run.path());
         LOG.info("Recipe:\n{}", recipe.toYaml().strip());
 
-        Trainer trainer = new Trainer(recipe, run, resolveModel(recipe.model()), threads);
+        Trainer trainer = new Trainer(recipe, run, modelDir, threads);
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             trainer.requestStop();
@@ -115,8 +153,9 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** The recipe's {@code model}: a folder, a preset (checked against its dimensions) or a hub id, as for convert. */
-    static Path resolveModel(String spec) {
-        ModelResolver.Resolved m = new ModelResolver(Presets.home(), HubEnv.fromSystem()).resolve(spec, null, "main", false);
+    static Path resolveModel(String spec, boolean download) {
+        ModelResolver.Resolved m = new ModelResolver(Presets.home(), HubEnv.fromSystem(), ModelResolver.Names.RECIPE)
+                .resolve(spec, null, "main", download);
         if (m.preset() != null) {
             m.preset().check(ModelConfig.read(m.dir()), m.dir());
         }

@@ -24,15 +24,31 @@ import java.util.zip.GZIPInputStream;
  * gzipped ({@code .jsonl.gz}), a plain text file (one document per blank-line-separated block, {@code .txt}
  * or {@code .txt.gz}), or the corpus embedded in the jar ({@code embedded:train}, {@code embedded:valid}).
  */
-public record DataSource(String spec, String field) {
+public record DataSource(String spec, String field, String specName, String fieldAdvice) {
     public static final String EMBEDDED_TRAIN = "embedded:train";
     public static final String EMBEDDED_VALID = "embedded:valid";
     private static final String RESOURCE_DIR = "/dev/prosparse/data/";
 
+    /**
+     * @param specName    how the user named the data in messages: "--data" (report) or a recipe key ("data.train")
+     * @param fieldAdvice how to choose another JSONL field: "--text-field NAME" or "--set data.text_field=NAME"
+     */
     public DataSource {
         if (field == null || field.isBlank()) {
             field = "text";
         }
+        specName = specName == null ? "--data" : specName;
+        fieldAdvice = fieldAdvice == null ? "--text-field NAME" : fieldAdvice;
+    }
+
+    /** Data named by the {@code --data} and {@code --text-field} flags. */
+    public DataSource(String spec, String field) {
+        this(spec, field, null, null);
+    }
+
+    /** Data named by a training recipe's {@code key} (data.train, data.eval) and its data.text_field. */
+    public static DataSource ofRecipe(String spec, String field, String key) {
+        return new DataSource(spec, field, key, "--set data.text_field=NAME (or data.text_field in the recipe)");
     }
 
     public static DataSource of(String spec) {
@@ -50,7 +66,7 @@ public record DataSource(String spec, String field) {
             case EMBEDDED_VALID:
                 return "valid.jsonl";
             default:
-                throw ProsparseException.usage("--data " + spec + ": unknown embedded data set; use "
+                throw ProsparseException.usage(specName + " " + spec + ": unknown embedded data set; use "
                         + EMBEDDED_TRAIN + " or " + EMBEDDED_VALID + ", or a path to a .jsonl, .jsonl.gz or .txt file");
         }
     }
@@ -69,7 +85,7 @@ public record DataSource(String spec, String field) {
         }
         Path p = Path.of(spec);
         if (Files.isDirectory(p)) {
-            throw ProsparseException.usage("--data " + spec + " is a folder; give a .jsonl, .jsonl.gz or .txt file");
+            throw ProsparseException.usage(specName + " " + spec + " is a folder; give a .jsonl, .jsonl.gz or .txt file");
         }
         return Files.newInputStream(p);
     }
@@ -87,22 +103,35 @@ public record DataSource(String spec, String field) {
 
     /** All documents, in file order. Empty documents are skipped; no documents at all is an error. */
     public List<String> readDocuments() {
+        return read(Integer.MAX_VALUE);
+    }
+
+    /**
+     * Checks, cheaply, that the data can be read: the file exists and has a known type, and its first document
+     * reads (for JSONL: the first line is JSON with the text field). Later lines are checked as they are read.
+     */
+    public void check() {
+        read(1);
+    }
+
+    /** The first {@code limit} documents (reading stops there). */
+    private List<String> read(int limit) {
         String name = fileName();
         boolean gz = name.endsWith(".gz");
         String base = gz ? name.substring(0, name.length() - 3) : name;
         boolean jsonl = base.endsWith(".jsonl") || base.endsWith(".json");
         boolean txt = base.endsWith(".txt") || base.endsWith(".md");
         if (!jsonl && !txt) {
-            throw ProsparseException.usage("--data " + spec + ": unknown file type; use .jsonl, .jsonl.gz, .txt or .txt.gz");
+            throw ProsparseException.usage(specName + " " + spec + ": unknown file type; use .jsonl, .jsonl.gz, .txt or .txt.gz");
         }
         List<String> docs = new ArrayList<>();
         try (InputStream raw = open();
                 InputStream in = gz ? new GZIPInputStream(raw, 1 << 16) : raw;
                 BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16)) {
             if (jsonl) {
-                readJsonl(r, docs);
+                readJsonl(r, docs, limit);
             } else {
-                readBlocks(r, docs);
+                readBlocks(r, docs, limit);
             }
         } catch (NoSuchFileException e) {
             throw missing();
@@ -119,9 +148,9 @@ public record DataSource(String spec, String field) {
         return docs;
     }
 
-    private void readJsonl(BufferedReader r, List<String> docs) throws IOException {
+    private void readJsonl(BufferedReader r, List<String> docs, int limit) throws IOException {
         int lineNo = 0;
-        for (String line; (line = r.readLine()) != null; ) {
+        for (String line; docs.size() < limit && (line = r.readLine()) != null; ) {
             lineNo++;
             if (line.isBlank()) {
                 continue;
@@ -135,7 +164,7 @@ public record DataSource(String spec, String field) {
             JsonNode text = node == null ? null : node.get(field);
             if (text == null || !text.isTextual()) {
                 throw ProsparseException.data(spec + " line " + lineNo + " has no string field \"" + field
-                        + "\"; choose the field with --text-field (fields there: " + fieldNames(node) + ")");
+                        + "\"; choose the field with " + fieldAdvice + " (fields there: " + fieldNames(node) + ")");
             }
             if (!text.asText().isEmpty()) {
                 docs.add(text.asText());
@@ -152,9 +181,9 @@ public record DataSource(String spec, String field) {
         return String.join(", ", names);
     }
 
-    private static void readBlocks(BufferedReader r, List<String> docs) throws IOException {
+    private static void readBlocks(BufferedReader r, List<String> docs, int limit) throws IOException {
         StringBuilder block = new StringBuilder();
-        for (String line; (line = r.readLine()) != null; ) {
+        for (String line; docs.size() < limit && (line = r.readLine()) != null; ) {
             if (line.isBlank()) {
                 flush(block, docs);
             } else {
@@ -176,7 +205,7 @@ public record DataSource(String spec, String field) {
 
     private ProsparseException missing() {
         Path p = Path.of(spec).toAbsolutePath();
-        return ProsparseException.usage("--data " + spec + ": file not found" + Listing.nearby(p));
+        return ProsparseException.usage(specName + " " + spec + ": file not found" + Listing.nearby(p));
     }
 
     @Override

@@ -25,12 +25,32 @@ public final class ModelResolver {
 
     private final Path home;
     private final HubEnv env;
+    private final Names names;
     private Presets presets;
+
+    /**
+     * How the user spells the model choice, for the advice in messages: the convert / report flags, or the key
+     * of a training recipe.
+     *
+     * @param model       what names the model ("--model", "recipe key model")
+     * @param download    the option that downloads
+     * @param pointAtCopy advice for using a copy that is elsewhere on disk
+     */
+    public record Names(String model, String download, String pointAtCopy) {
+        public static final Names FLAGS = new Names("--model", "--download", "point --model-dir at a copy");
+        public static final Names RECIPE = new Names("recipe key model", "--download",
+                "set the recipe's model to the folder of a copy (--set model=DIR)");
+    }
 
     /** @param home the prosparse home holding {@code configs/models/} and {@code checkpoints/} */
     public ModelResolver(Path home, HubEnv env) {
+        this(home, env, Names.FLAGS);
+    }
+
+    public ModelResolver(Path home, HubEnv env, Names names) {
         this.home = home.toAbsolutePath().normalize();
         this.env = env;
+        this.names = names;
     }
 
     /** Where a model was found. */
@@ -67,7 +87,7 @@ public final class ModelResolver {
      */
     public Resolved resolve(String spec, Path modelDir, String revision, boolean download) {
         if (spec == null || spec.isBlank()) {
-            throw ProsparseException.usage("--model is empty; give a checkpoint folder, a preset (see 'prosparse"
+            throw ProsparseException.usage(names.model() + " is empty; give a checkpoint folder, a preset (see 'prosparse"
                     + " presets') or a hub id such as meta-llama/Llama-2-7b-hf");
         }
         Path asPath = asPath(spec);
@@ -77,8 +97,9 @@ public final class ModelResolver {
                         + " --model " + spec + " is already a folder, so drop --model-dir");
             }
             if (download) {
-                throw ProsparseException.usage("--download applies only when --model names a preset or a hub id;"
-                        + " --model " + spec + " is a local folder, so drop --download");
+                throw ProsparseException.usage(names.download() + " applies only when " + names.model()
+                        + " names a preset or a hub id; " + names.model() + " " + spec + " is a local folder, so drop "
+                        + names.download());
             }
             return folder(spec, asPath);
         }
@@ -138,14 +159,14 @@ public final class ModelResolver {
             return new Target(p != null ? p.name() : spec, p, spec);
         }
         if (pathLike || spec.contains("/")) {
-            throw ProsparseException.usage("--model " + spec + ": no such folder"
+            throw ProsparseException.usage(names.model() + " " + spec + ": no such folder"
                     + (asPath != null ? Listing.nearby(asPath) : "")
                     + "; give a checkpoint folder, a preset (see 'prosparse presets') or a hub id org/name");
         }
         if (presetError != null) {
             throw presetError;
         }
-        throw ProsparseException.usage("--model " + spec + " is not a folder, a preset or a hub id; presets: "
+        throw ProsparseException.usage(names.model() + " " + spec + " is not a folder, a preset or a hub id; presets: "
                 + all.names() + " (see 'prosparse presets'); a hub id looks like meta-llama/Llama-2-7b-hf");
     }
 
@@ -183,13 +204,13 @@ public final class ModelResolver {
         String where = looked.stream().map(Path::toString).collect(Collectors.joining(", "));
         if (t.hubId == null) {
             return ProsparseException.usage("preset " + t.name + " has no hub_id, so it is bundled only, and it is not"
-                    + " in " + where + "; restore the bundled folder or point --model-dir at a copy");
+                    + " in " + where + "; restore the bundled folder or " + names.pointAtCopy());
         }
         String what = t.preset != null ? "preset " + t.name + " (" + t.hubId + ")" : "hub model " + t.hubId;
         return ProsparseException.usage(what + " at revision " + revision + " is not on this machine (looked in "
-                + where + "); add --download to fetch it from " + env.endpoint() + " into " + env.downloadRoot()
+                + where + "); add " + names.download() + " to fetch it from " + env.endpoint() + " into " + env.downloadRoot()
                 + " (gated models need HF_TOKEN), or run 'huggingface-cli download " + t.hubId
-                + (revision.equals("main") ? "" : " --revision " + revision) + "', or point --model-dir at a copy");
+                + (revision.equals("main") ? "" : " --revision " + revision) + "', or " + names.pointAtCopy());
     }
 
     private static Resolved folder(String spec, Path dir) {

@@ -54,9 +54,33 @@ public final class CheckpointFiles implements AutoCloseable {
             file.tensors().forEach(t -> owner.put(t.name(), file));
             return new CheckpointFiles(dir, List.of(file), null, owner);
         }
+        String gguf = ggufProblem(dir);
+        if (gguf != null) {
+            throw ProsparseException.checkpoint(gguf);
+        }
         throw ProsparseException.checkpoint(dir + " has neither " + SINGLE_FILE + " nor " + SafetensorsIndex.FILE_NAME
                 + " (weight files present: " + weightFilesIn(dir) + "); PyTorch .bin checkpoints are not supported —"
                 + " convert them with transformers: model.save_pretrained(out_dir, safe_serialization=True).");
+    }
+
+    /**
+     * What to say about a folder that holds a GGUF file (llama.cpp's format, usually quantized), or null if it holds
+     * none. No conversion recovers the original weights from a quantized GGUF, so the advice is the source checkpoint.
+     */
+    public static String ggufProblem(Path dir) {
+        String gguf;
+        try (Stream<Path> files = Files.list(dir)) {
+            gguf = files.map(p -> p.getFileName().toString()).filter(n -> n.toLowerCase(java.util.Locale.ROOT).endsWith(".gguf"))
+                    .sorted().collect(Collectors.joining(", "));
+        } catch (IOException e) {
+            return null;
+        }
+        if (gguf.isEmpty()) {
+            return null;
+        }
+        return dir + " holds " + Messages.printable(gguf, Messages.MAX_QUOTED) + ", a GGUF file (llama.cpp's format, usually"
+                + " quantized), which prosparse does not read; use the HuggingFace checkpoint it was made from (config.json"
+                + " and *.safetensors), e.g. prosparse convert --model ORG/NAME --download.";
     }
 
     private static CheckpointFiles openSharded(Path dir, SafetensorsIndex index) {

@@ -24,6 +24,10 @@ public record HfCheckpoint(Path dir, ModelConfig config) {
                     + " config.json and the *.safetensors files");
         }
         if (!Files.isRegularFile(dir.resolve(ModelConfig.FILE))) {
+            String gguf = CheckpointFiles.ggufProblem(dir);
+            if (gguf != null) {
+                throw ProsparseException.checkpoint(gguf);
+            }
             throw ProsparseException.checkpoint(dir + " has no config.json, so it is not a HuggingFace checkpoint"
                     + " folder; it holds: " + Listing.list(dir));
         }

@@ -53,7 +53,17 @@ public record Recipe(
         int logEvery) {
 
     /** @param train training text; @param eval evaluation text; @param textField JSONL field */
-    public record Data(String train, String eval, String textField) {}
+    public record Data(String train, String eval, String textField) {
+        /** The training text, named in messages by its recipe key. */
+        public DataSource trainSource() {
+            return DataSource.ofRecipe(train, textField, "data.train");
+        }
+
+        /** The evaluation text, named in messages by its recipe key. */
+        public DataSource evalSource() {
+            return DataSource.ofRecipe(eval, textField, "data.eval");
+        }
+    }
 
     public record Optimizer(double lr, List<Double> betas, double eps, double weightDecay) {}
 

@@ -129,6 +129,23 @@ public final class RunDir {
         }
     }
 
+    /**
+     * Deletes this run folder when a fresh run failed before its first save: nothing in it can be resumed or
+     * reported (a recipe.yaml and perhaps the first metrics lines), and a folder left behind by every failed start
+     * only clutters output_dir. A folder with any save or a final/ is kept. Best effort: a failure here must not
+     * hide the error that ended the run.
+     */
+    public void removeIfNeverSaved() {
+        if (!saves().isEmpty() || Files.exists(dir.resolve("final"))) {
+            return;
+        }
+        try {
+            deleteTree(dir);
+        } catch (IOException e) {
+            System.err.println("warning: could not remove the run folder " + dir + " of the failed start: " + Errors.describe(e));
+        }
+    }
+
     /** Removes {@code .*.tmp-*} folders left by a process killed in the middle of a save. */
     public void removeStaleTemporaries() {
         try (Stream<Path> s = Files.list(dir)) {

@@ -1,6 +1,5 @@
 package dev.prosparse.train;
 
-import dev.prosparse.data.DataSource;
 import dev.prosparse.data.EvalWindows;
 import dev.prosparse.data.TextTokenizer;
 import dev.prosparse.data.TokenStream;
@@ -16,8 +15,8 @@ record TrainData(TokenStream train, TokenStream eval, EvalWindows windows, Batch
     static TrainData load(Recipe recipe, HfCheckpoint source, Path cacheDir) {
         TokenStream trainStream, evalStream;
         try (TextTokenizer tok = source.tokenizer()) {
-            trainStream = TokenCache.load(cacheDir, new DataSource(recipe.data().train(), recipe.data().textField()), tok);
-            evalStream = TokenCache.load(cacheDir, new DataSource(recipe.data().eval(), recipe.data().textField()), tok);
+            trainStream = TokenCache.load(cacheDir, recipe.data().trainSource(), tok);
+            evalStream = TokenCache.load(cacheDir, recipe.data().evalSource(), tok);
         }
         EvalWindows windows = EvalWindows.over(evalStream, recipe.eval().windows(), recipe.seqLen(), recipe.data().eval());
         BatchSampler sampler = new BatchSampler(trainStream, recipe.seqLen(), recipe.batchSize(), recipe.seed());

@@ -101,6 +101,25 @@ class BadInputCliTest {
         assertOneLine(report(Fixtures.model("tiny-llama"), "--windows", "0"), 2, "--windows");
     }
 
+    /** --out is checked before the evaluation (minutes to hours on a large model), not after it. */
+    @Test
+    void unwritableOutFailsBeforeEvaluating(@TempDir Path tmp) throws IOException {
+        Path model = Fixtures.model("tiny-llama");
+        // control: a writable --out evaluates (and logs "Evaluated", which the failures below must not reach)
+        Cli ok = report(model, "--windows", "2", "--seq-len", "32", "--format", "json", "--out", tmp.resolve("ok").toString());
+        assertEquals(0, ok.exitCode(), ok.err());
+        assertTrue(ok.err().contains("Evaluated"), ok.err());
+
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        Cli r = report(model, "--windows", "2", "--seq-len", "32", "--out", file.resolve("reports").toString());
+        assertOneLine(r, 2, "--out " + file.resolve("reports"), file + " is a file, so the folder cannot be created");
+        assertFalse(r.err().contains("Evaluated"), "failed before evaluating: " + r.err());
+        // a read-only place whoever runs the test (root ignores permission bits): procfs refuses new files
+        r = report(model, "--windows", "2", "--seq-len", "32", "--out", "/proc/self/prosparse-reports");
+        assertOneLine(r, 5, "--out /proc/self/prosparse-reports cannot be written", "choose another --out");
+        assertFalse(r.err().contains("Evaluated"), "failed before evaluating: " + r.err());
+    }
+
     @Test
     void verbosePrintsTheStackTrace(@TempDir Path tmp) {
         Cli r = Cli.run("--verbose", "report", "sparsity", "--model", tmp.resolve("nope").toString());

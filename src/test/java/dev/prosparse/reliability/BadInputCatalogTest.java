@@ -196,6 +196,15 @@ class BadInputCatalogTest {
             write(d.resolve("pytorch_model.bin"), new byte[16]);
             CheckpointFiles.open(d);
         }));
+        c.add(new Case(folder, "Only a GGUF file (llama.cpp format), no config.json", CHECKPOINT, d -> {
+            write(d.resolve("model-q4_k_m.gguf"), new byte[] {'G', 'G', 'U', 'F', 3, 0, 0, 0});
+            HfCheckpoint.open(d);
+        }));
+        c.add(new Case(folder, "config.json beside a GGUF file, no safetensors", CHECKPOINT, d -> {
+            write(d.resolve("model-q4_k_m.gguf"), new byte[] {'G', 'G', 'U', 'F', 3, 0, 0, 0});
+            write(d.resolve("config.json"), tinyConfig().getBytes(StandardCharsets.UTF_8));
+            HfCheckpoint.open(d).files().close();
+        }));
         c.add(new Case(folder, "Not a folder", CHECKPOINT, d -> CheckpointFiles.open(d.resolve("nowhere"))));
 
         String wr = "writing";

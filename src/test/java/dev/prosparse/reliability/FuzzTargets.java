@@ -20,7 +20,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicLong;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import org.junit.jupiter.api.Assertions;
 
 /**
@@ -35,8 +37,8 @@ final class FuzzTargets {
     /** Longest acceptable error message (the temporary path in it is about 60 characters). */
     static final int MAX_MESSAGE = 1000;
 
-    /** Inputs run per target in this JVM (regression replays and fuzzing alike). */
-    static final Map<String, AtomicLong> EXECUTED = new TreeMap<>();
+    /** Inputs run per target in this JVM (regression replays and fuzzing alike), and a digest of them. */
+    static final Map<String, Tally> EXECUTED = new TreeMap<>();
 
     static final String SHARD1 = "model-00001-of-00002.safetensors";
     static final String SHARD2 = "model-00002-of-00002.safetensors";
@@ -50,21 +52,21 @@ final class FuzzTargets {
 
     /** Raw bytes as a {@code model.safetensors}: open it and read every tensor. */
     static void safetensors(byte[] data) {
-        count("safetensors");
+        count("safetensors", data);
         Path file = write("st/model.safetensors", data);
         loadsOrFailsCleanly(() -> readEverything(file));
     }
 
     /** A safetensors file assembled from edge values (header lengths, offsets, shapes, dtypes, names). */
     static void safetensorsStructured(byte[] data) {
-        count("safetensorsStructured");
+        count("safetensorsStructured", data);
         Path file = write("sts/model.safetensors", StructuredSafetensors.build(new ByteSource(data)));
         loadsOrFailsCleanly(() -> readEverything(file));
     }
 
     /** Raw bytes as {@code model.safetensors.index.json} beside two valid shards: open the checkpoint, read it all. */
     static void index(byte[] data) {
-        count("index");
+        count("index", data);
         Path dir = shardedDir();
         Path file = write("idx/" + SafetensorsIndex.FILE_NAME, data);
         loadsOrFailsCleanly(() -> {
@@ -86,7 +88,7 @@ final class FuzzTargets {
 
     /** Raw bytes as {@code config.json}: read it, swap the activation, write and re-read it. */
     static void config(byte[] data) {
-        count("config");
+        count("config", data);
         Path file = write("cfg/config.json", data);
         loadsOrFailsCleanly(() -> {
             ModelConfig c = ModelConfig.read(file.getParent());
@@ -110,7 +112,7 @@ final class FuzzTargets {
     /** Per-input time limit when replaying a corpus; while fuzzing, libFuzzer's -timeout does this job. */
     static final Duration INPUT_TIMEOUT = Duration.ofSeconds(10);
 
-    private static final boolean FUZZING = System.getenv("JAZZER_FUZZ") != null || System.getProperty("JAZZER_FUZZ") != null;
+    static final boolean FUZZING = System.getenv("JAZZER_FUZZ") != null || System.getProperty("JAZZER_FUZZ") != null;
 
     /** Runs one input; outside fuzzing, fails if it takes longer than {@link #INPUT_TIMEOUT} (a hang). */
     static void withTimeout(Runnable input) {
@@ -176,6 +178,21 @@ final class FuzzTargets {
     // ---- scratch files ----------------------------------------------------------------------------
 
     static synchronized Path work() {
+        String fixed = System.getProperty("prosparse.fuzz.scratch");
+        if (work == null && fixed != null) {
+            // scripts/fuzz-ci.sh: a fixed, relative folder. File paths reach the fuzzer (Jazzer's file-path hooks
+            // compare them, and the compared strings feed its mutations), so a random temporary name would make
+            // two runs with the same seed execute different inputs.
+            work = Path.of(fixed);
+            try {
+                if (Files.exists(work)) {
+                    deleteTree(work);
+                }
+                Files.createDirectories(work);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
         if (work == null) {
             try {
                 // tmpfs where there is one: every input is written to a file and opened, as the tool does
@@ -227,9 +244,45 @@ final class FuzzTargets {
         return dir;
     }
 
-    private static void count(String target) {
+    private static void count(String target, byte[] data) {
         synchronized (EXECUTED) {
-            EXECUTED.computeIfAbsent(target, k -> new AtomicLong()).incrementAndGet();
+            EXECUTED.computeIfAbsent(target, k -> new Tally()).add(data);
+        }
+    }
+
+    /**
+     * How many inputs a target ran and a digest of all of them in order: two fuzzing runs with the same seed
+     * and count that print the same digest executed the same inputs (scripts/fuzz-ci.sh prints it).
+     */
+    static final class Tally {
+        private long count;
+        private final MessageDigest digest;
+
+        Tally() {
+            try {
+                digest = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        synchronized void add(byte[] data) {
+            count++;
+            digest.update(ByteBuffer.allocate(Integer.BYTES).putInt(data.length).array());
+            digest.update(data);
+        }
+
+        synchronized long count() {
+            return count;
+        }
+
+        /** The first 16 hex digits of the running digest (the digest itself carries on). */
+        synchronized String digest() {
+            try {
+                return HexFormat.of().formatHex(((MessageDigest) digest.clone()).digest()).substring(0, 16);
+            } catch (CloneNotSupportedException e) {
+                throw new IllegalStateException(e);
+            }
         }
     }
 

@@ -1,15 +1,26 @@
 package dev.prosparse.reliability;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.prosparse.Fixtures;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -66,32 +77,70 @@ class ParserFuzzTest {
         return corpus("config");
     }
 
-    @AfterAll
-    static void report() {
+    /** Test methods (= target names) that started in this class, and each target's count before the class ran. */
+    private static final Set<String> STARTED = new TreeSet<>();
+    private static final Map<String, Long> BEFORE = new TreeMap<>();
+
+    @BeforeAll
+    static void snapshot() {
         synchronized (FuzzTargets.EXECUTED) {
-            FuzzTargets.EXECUTED.forEach((target, n) -> System.out.println("fuzz-executed " + target + " " + n.get()));
-            String out = System.getProperty("prosparse.fuzz.stats");
-            if (out != null) {
-                try {
-                    Files.createDirectories(Path.of(out).getParent());
-                    Files.write(Path.of(out), FuzzTargets.EXECUTED.entrySet().stream()
-                            .map(e -> e.getKey() + " " + e.getValue().get()).collect(Collectors.toList()));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+            FuzzTargets.EXECUTED.forEach((target, tally) -> BEFORE.put(target, tally.count()));
+        }
+    }
+
+    @BeforeEach
+    void started(TestInfo test) {
+        synchronized (STARTED) {
+            STARTED.add(test.getTestMethod().orElseThrow().getName());
+        }
+    }
+
+    /**
+     * Writes how many inputs each target ran (and their digest) for scripts/fuzz-ci.sh, then checks that every
+     * target that started really ran: when replaying, at least one input per corpus file (a corpus that
+     * silently stops being read, or a method that calls another target, fails here); when fuzzing, at least
+     * one input (the script checks its floor).
+     */
+    @AfterAll
+    static void report() throws IOException {
+        Map<String, Long> ran = new TreeMap<>();
+        List<String> lines = new ArrayList<>();
+        synchronized (FuzzTargets.EXECUTED) {
+            FuzzTargets.EXECUTED.forEach((target, tally) -> {
+                ran.put(target, tally.count() - BEFORE.getOrDefault(target, 0L));
+                lines.add(target + " " + ran.get(target) + " " + tally.digest());
+            });
+        }
+        lines.forEach(l -> System.out.println("fuzz-executed " + l));
+        String out = System.getProperty("prosparse.fuzz.stats");
+        if (out != null) {
+            Files.createDirectories(Path.of(out).toAbsolutePath().getParent());
+            Files.write(Path.of(out), lines);
+        }
+        synchronized (STARTED) {
+            assertFalse(STARTED.isEmpty(), "no fuzz target started");
+            for (String target : STARTED) {
+                long n = ran.getOrDefault(target, 0L);
+                long floor = FuzzTargets.FUZZING ? 1 : corpusFiles(target).size();
+                assertTrue(n >= floor, "fuzz target " + target + " ran " + n + " inputs, expected at least " + floor
+                        + (FuzzTargets.FUZZING ? "" : " (one per file of its corpus)"));
             }
         }
     }
 
-    /** Every file of {@code src/test/resources/fuzz/<target>/}, sorted by name. A missing folder fails. */
+    /** Every file of {@code src/test/resources/fuzz/<target>/}, sorted by name. A missing or empty folder fails. */
     static Stream<Arguments> corpus(String target) {
+        return corpusFiles(target).stream().map(p -> Arguments.of((Object) read(p)));
+    }
+
+    static List<Path> corpusFiles(String target) {
         Path dir = Fixtures.repo().resolve("src/test/resources/fuzz").resolve(target);
         try (Stream<Path> files = Files.list(dir)) {
             List<Path> sorted = files.filter(Files::isRegularFile).sorted().collect(Collectors.toList());
             if (sorted.isEmpty()) {
                 throw new IllegalStateException("fuzz corpus " + dir + " is empty");
             }
-            return sorted.stream().map(p -> Arguments.of((Object) read(p)));
+            return sorted;
         } catch (IOException e) {
             throw new UncheckedIOException("fuzz corpus " + dir + " is missing", e);
         }

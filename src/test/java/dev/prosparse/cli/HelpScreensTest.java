@@ -1,0 +1,67 @@
+package dev.prosparse.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** Every help screen: command lists show whole sentences, examples are never wrapped mid-command. */
+class HelpScreensTest {
+
+    static final int WIDTH = 110;
+
+    @Test
+    void topLevelCommandListShowsWholeSentences() {
+        Cli top = Cli.run("--help");
+        assertEquals(0, top.exitCode());
+        String list = top.out().substring(top.out().indexOf("Commands:"), top.out().indexOf("Examples:"));
+        assertTrue(list.replaceAll("\\s+", " ").contains("train Swap the FFN activation to ReLU (or another) and continue"
+                + " training with a progressive L1 penalty on the FFN activations (ProSparse)."), list);
+        // every entry (a line starting with two spaces and a name) ends, with its continuation lines, in a period
+        for (String entry : list.split("\\R(?=  \\S)")) {
+            if (!entry.startsWith("Commands:")) {
+                assertTrue(entry.strip().endsWith("."), "cut description: " + entry);
+            }
+        }
+    }
+
+    @Test
+    void everyHelpScreenFitsAndKeepsExamplesWhole() {
+        for (List<String> command : commands(new CommandLine(new Main()), new ArrayList<>())) {
+            List<String> args = new ArrayList<>(command);
+            args.add("--help");
+            Cli r = Cli.run(args.toArray(String[]::new));
+            assertEquals(0, r.exitCode(), String.join(" ", args) + ": " + r.err());
+            List<String> lines = r.out().lines().toList();
+            boolean examples = false;
+            for (String line : lines) {
+                assertTrue(line.length() <= WIDTH, String.join(" ", args) + ": line of " + line.length() + ": " + line);
+                if (line.equals("Examples:")) {
+                    examples = true;
+                } else if (examples && (line.isBlank() || line.startsWith("Exit codes"))) {
+                    examples = false;
+                } else if (examples) {
+                    assertTrue(line.startsWith("  prosparse ") || line.startsWith("      "),
+                            String.join(" ", args) + ": an example was wrapped: '" + line + "'");
+                }
+            }
+        }
+    }
+
+    /** The paths of every command below {@code cl} ("report sparsity", ...), without picocli's own help command. */
+    private static List<List<String>> commands(CommandLine cl, List<String> path) {
+        List<List<String>> out = new ArrayList<>();
+        out.add(path);
+        cl.getSubcommands().forEach((name, sub) -> {
+            if (!name.equals("help")) {
+                List<String> p = new ArrayList<>(path);
+                p.add(name);
+                out.addAll(commands(sub, p));
+            }
+        });
+        return out;
+    }
+}
