@@ -52,6 +52,14 @@ public record SparsityOutput(List<SparsityReport> reports, boolean sweep) {
             return this != PNG && this != SVG;
         }
 
+        /** Refuses a chart format where the output goes to stdout: charts are files, written with --out. */
+        public void checkPrintable() {
+            if (!printable()) {
+                throw ProsparseException.usage("--format " + flag + " writes a chart file; add --out DIR"
+                        + " (for example --format " + flag + " --out reports/)");
+            }
+        }
+
         /** Parses a comma-separated list such as {@code md} or {@code json,png}. */
         public static Set<Format> parseList(String s) {
             Set<Format> out = EnumSet.noneOf(Format.class);
@@ -85,13 +93,13 @@ public record SparsityOutput(List<SparsityReport> reports, boolean sweep) {
 
     /** A text format, for stdout; the chart formats need a folder ({@link #writeAll}). */
     public String render(Format f) {
+        f.checkPrintable();
         return switch (f) {
             case TEXT -> text();
             case JSON -> json();
             case CSV -> csv();
             case MD -> markdown(false);
-            default -> throw ProsparseException.usage("--format " + f.flag + " writes a chart file; add --out DIR"
-                    + " (for example --format " + f.flag + " --out reports/)");
+            case PNG, SVG -> throw new IllegalStateException("not a text format: " + f);
         };
     }
 
