@@ -7,7 +7,6 @@
 #   scripts/regression-full.sh prosparse-tiny
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f target/prosparse.jar ] || mvn -q -B package -DskipTests
 out="${TMPDIR:-/tmp}/prosparse-regression-$$"
 trap 'rm -rf "$out"' EXIT
 export PROSPARSE_THREADS="${PROSPARSE_THREADS:-2}"
@@ -18,11 +17,23 @@ checks=(
   "vanilla-relu-tiny  0.552 0.612 86"  # 58.2% at 83.6  (issue: within 3 points of 58% at <= 86)
   "fixed-l1-tiny      0.88 0.94 104"   # 90.8% at 98.1
 )
+# Every name asked for must be a recipe checked here: a typo must not pass by checking nothing.
+known=()
+for c in "${checks[@]}"; do read -r name _ <<<"$c"; known+=("$name"); done
+for want in "$@"; do
+  if [[ " ${known[*]} " != *" $want "* ]]; then
+    echo "regression-full: unknown recipe '$want'; known: ${known[*]}" >&2
+    exit 2
+  fi
+done
+[ -f target/prosparse.jar ] || mvn -q -B package -DskipTests
 fail=0
+ran=0
 for c in "${checks[@]}"; do
   read -r name lo hi maxppl <<<"$c"
   if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then continue; fi
   echo "== $name"
+  ran=$((ran + 1))
   start=$(date +%s)
   ./prosparse train --config "configs/train/$name.yaml" --set "output_dir=$out" --run-name "$name" >/dev/null
   secs=$(( $(date +%s) - start ))
@@ -37,4 +48,5 @@ print(f"{name}: sparsity {100*t['zero_fraction']:.2f}% perplexity {t['perplexity
 sys.exit(0 if ok else 1)
 PY
 done
+[ $ran -gt 0 ] || { echo "regression-full: no recipe ran" >&2; exit 2; }
 exit $fail

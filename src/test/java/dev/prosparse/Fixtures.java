@@ -33,8 +33,20 @@ public final class Fixtures {
         return shared;
     }
 
-    /** A golden file from test resources ({@code golden/<name>}). */
+    /**
+     * A golden file: from test resources ({@code golden/<name>}) for the first fixtures, from
+     * {@code ../shared/fixtures/golden} for the model families added later (13 MB the repository need not carry).
+     */
     public static Path golden(String name) {
-        return repo().resolve("src/test/resources/golden").resolve(name);
+        Path bundled = repo().resolve("src/test/resources/golden").resolve(name);
+        if (Files.isRegularFile(bundled)) {
+            return bundled;
+        }
+        Path shared = shared().resolve("fixtures/golden").resolve(name);
+        if (!Files.isRegularFile(shared)) {
+            throw new IllegalStateException("golden file " + name + " not found in " + bundled + " nor " + shared
+                    + "; clone the project with ../shared beside it");
+        }
+        return shared;
     }
 }

@@ -20,10 +20,10 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * A LLaMA or MiniCPM {@code config.json}: the typed fields the model needs, plus the raw JSON so that a
- * rewrite keeps every key we do not know ({@code auto_map}, {@code rope_scaling}, …) as it was.
- * Reads the transformers-4 dialect ({@code rope_theta}, {@code torch_dtype}) and the transformers-5 one
- * ({@code rope_parameters.rope_theta}, {@code dtype}).
+ * A {@code config.json} of a supported family ({@link ModelType}: Llama 2/3, Mistral, Qwen2/2.5, Qwen3, MiniCPM):
+ * the typed fields the model needs, plus the raw JSON so that a rewrite keeps every key we do not know
+ * ({@code auto_map}, {@code rope_scaling}, …) as it was. Reads the transformers-4 dialect ({@code rope_theta},
+ * {@code rope_scaling}, {@code torch_dtype}) and the transformers-5 one ({@code rope_parameters}, {@code dtype}).
  */
 public record ModelConfig(
         String modelType,
@@ -34,8 +34,9 @@ public record ModelConfig(
         int numAttentionHeads,
         int numKeyValueHeads,
         int headDim,
+        AttentionFeatures attention,
         double rmsNormEps,
-        double ropeTheta,
+        RopeParameters rope,
         Activation hiddenAct,
         double hiddenActParam,
         boolean tieWordEmbeddings,
@@ -54,6 +55,21 @@ public record ModelConfig(
         return modelType.equals("minicpm");
     }
 
+    /** The family, from {@code model_type}. */
+    public ModelType family() {
+        return ModelType.of(modelType, "config.json");
+    }
+
+    /** The rotary base (rope_theta). */
+    public double ropeTheta() {
+        return rope.theta();
+    }
+
+    /** Positions a query of layer {@code layer} sees (itself included), 0 for full causal attention. */
+    public int slidingWindow(int layer) {
+        return attention.slidingWindows().get(layer);
+    }
+
     /** Multiplier of each residual branch: scale_depth / sqrt(layers) for MiniCPM, 1 for LLaMA. */
     public double residualScale() {
         return isMiniCpm() ? scaleDepth / Math.sqrt(numHiddenLayers) : 1.0;
@@ -67,6 +83,21 @@ public record ModelConfig(
     /** Embedding multiplier: scale_emb for MiniCPM, 1 for LLaMA. */
     public double embeddingScale() {
         return isMiniCpm() ? scaleEmb : 1.0;
+    }
+
+    /** Whether q_proj, k_proj and v_proj carry a bias. */
+    public boolean qkvBias() {
+        return attention.qkvBias();
+    }
+
+    /** Whether o_proj carries a bias. */
+    public boolean oBias() {
+        return attention.oBias();
+    }
+
+    /** Whether q and k go through a per-head RMSNorm (q_norm, k_norm) before the rotary embedding. */
+    public boolean qkNorm() {
+        return attention.qkNorm();
     }
 
     /** Reads {@code dir/config.json}. */
@@ -138,18 +169,16 @@ public record ModelConfig(
     }
 
     static ModelConfig fromJson(ObjectNode raw, String source) {
-        Reader r = new Reader(raw, source);
+        ConfigReader r = new ConfigReader(raw, source);
         String modelType = r.string("model_type", null);
         if (modelType == null) {
-            throw ProsparseException.checkpoint(source + ": key model_type is missing; expected \"llama\" or \"minicpm\"");
+            throw ProsparseException.checkpoint(source + ": key model_type is missing; expected one of " + ModelType.names());
         }
-        if (!modelType.equals("llama") && !modelType.equals("minicpm")) {
-            throw ProsparseException.checkpoint(source + ": model_type \"" + Messages.printable(modelType, 60)
-                    + "\" is not supported; prosparse handles \"llama\" and \"minicpm\" checkpoints");
+        ModelType family = ModelType.of(modelType, source);
+        boolean minicpm = family == ModelType.MINICPM;
+        if (raw.path("pretraining_tp").asInt(1) != 1) {
+            throw ProsparseException.checkpoint(source + ": pretraining_tp other than 1 is not supported");
         }
-        boolean minicpm = modelType.equals("minicpm");
-
-        refuseUnsupported(r, source);
 
         int hidden = r.positiveInt("hidden_size");
         int heads = r.positiveInt("num_attention_heads");
@@ -167,13 +196,9 @@ public record ModelConfig(
             throw ProsparseException.checkpoint(source + ": head_dim " + headDim + " must be even for rotary embeddings");
         }
 
-        double ropeTheta;
-        JsonNode ropeParams = raw.get("rope_parameters");
-        if (ropeParams != null && ropeParams.isObject() && ropeParams.hasNonNull("rope_theta")) {
-            ropeTheta = new Reader((ObjectNode) ropeParams, source + ": rope_parameters").positiveNumber("rope_theta", 10000.0);
-        } else {
-            ropeTheta = r.positiveNumber("rope_theta", 10000.0);
-        }
+        RopeParameters rope = RopeParameters.parse(r, family);
+        int layers = r.positiveInt("num_hidden_layers");
+        AttentionFeatures attention = AttentionFeatures.parse(r, family, layers);
 
         String actName = r.string("hidden_act", "silu");
         if (!actName.equals(Messages.printable(actName, 40))) {
@@ -190,12 +215,13 @@ public record ModelConfig(
                 r.positiveInt("vocab_size"),
                 hidden,
                 r.positiveInt("intermediate_size"),
-                r.positiveInt("num_hidden_layers"),
+                layers,
                 heads,
                 kvHeads,
                 headDim,
+                attention,
                 r.positiveNumber("rms_norm_eps", 1e-6),
-                ropeTheta,
+                rope,
                 act,
                 actParam,
                 r.bool("tie_word_embeddings", minicpm),
@@ -204,41 +230,6 @@ public record ModelConfig(
                 minicpm ? r.positiveNumber("dim_model_base", 1.0) : r.number("dim_model_base", 1.0),
                 dtype,
                 raw.deepCopy());
-    }
-
-    /** Refuses features the model code does not implement, naming the key, rather than computing wrong logits. */
-    private static void refuseUnsupported(Reader r, String source) {
-        ObjectNode raw = r.raw;
-        JsonNode scaling = raw.get("rope_scaling");
-        if (scaling != null && !scaling.isNull()) {
-            String type = scaling.path("rope_type").asText(scaling.path("type").asText("?"));
-            if (!type.equals("default")) {
-                throw ProsparseException.checkpoint(source + ": rope_scaling of type \"" + Messages.printable(type, 60)
-                        + "\" is not supported (only the default rotary embedding is implemented)");
-            }
-        }
-        JsonNode ropeParams = raw.get("rope_parameters");
-        if (ropeParams != null && ropeParams.isObject()) {
-            String type = ropeParams.path("rope_type").asText("default");
-            if (!type.equals("default")) {
-                throw ProsparseException.checkpoint(source + ": rope_parameters.rope_type \"" + Messages.printable(type, 60)
-                        + "\" is not supported (only the default rotary embedding is implemented)");
-            }
-        }
-        for (String key : new String[] {"attention_bias", "mlp_bias"}) {
-            if (raw.path(key).asBoolean(false)) {
-                throw ProsparseException.checkpoint(source + ": " + key
-                        + " = true is not supported (LLaMA/MiniCPM projections without bias only)");
-            }
-        }
-        JsonNode window = raw.get("sliding_window");
-        if (window != null && !window.isNull() && raw.path("use_sliding_window").asBoolean(true)) {
-            throw ProsparseException.checkpoint(source + ": sliding_window is set (" + Messages.printable(window.toString(), 60)
-                    + "); sliding-window attention is not supported");
-        }
-        if (raw.path("pretraining_tp").asInt(1) != 1) {
-            throw ProsparseException.checkpoint(source + ": pretraining_tp other than 1 is not supported");
-        }
     }
 
     /**
@@ -281,71 +272,5 @@ public record ModelConfig(
     /** Writes {@code dir/config.json} atomically. */
     public void write(Path dir) {
         AtomicFiles.writeString(dir.resolve(FILE), toJson());
-    }
-
-
-    /** Typed access to keys with errors that name the key. */
-    private static final class Reader {
-        final ObjectNode raw;
-        final String source;
-
-        Reader(ObjectNode raw, String source) {
-            this.raw = raw;
-            this.source = source;
-        }
-
-        int positiveInt(String key) {
-            JsonNode n = raw.get(key);
-            if (n == null || n.isNull()) {
-                throw ProsparseException.checkpoint(source + ": key " + key + " is missing");
-            }
-            if (!n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() <= 0) {
-                throw ProsparseException.checkpoint(source + ": key " + key + " must be a positive integer, got " + Messages.printable(n.toString(), 60));
-            }
-            return n.asInt();
-        }
-
-        double number(String key, double dflt) {
-            JsonNode n = raw.get(key);
-            if (n == null || n.isNull()) {
-                return dflt;
-            }
-            if (!n.isNumber()) {
-                throw ProsparseException.checkpoint(source + ": key " + key + " must be a number, got " + Messages.printable(n.toString(), 60));
-            }
-            return n.asDouble();
-        }
-
-        /** A number above 0 (and finite: non-finite numbers are refused when the file is parsed). */
-        double positiveNumber(String key, double dflt) {
-            double v = number(key, dflt);
-            if (!(v > 0)) {
-                throw ProsparseException.checkpoint(source + ": key " + key + " must be a number above 0, got "
-                        + Messages.printable(raw.get(key).toString(), 60));
-            }
-            return v;
-        }
-
-        boolean bool(String key, boolean dflt) {
-            JsonNode n = raw.get(key);
-            if (n == null || n.isNull()) {
-                return dflt;
-            }
-            if (!n.isBoolean()) {
-                throw ProsparseException.checkpoint(source + ": key " + key + " must be true or false, got " + Messages.printable(n.toString(), 60));
-            }
-            return n.asBoolean();
-        }
-
-        String string(String key, String dflt) {
-            JsonNode n = raw.get(key);
-            if (n == null || n.isNull()) {
-                return dflt;
-            }
-            if (!n.isTextual()) {
-                throw ProsparseException.checkpoint(source + ": key " + key + " must be a string, got " + Messages.printable(n.toString(), 60));
-            }
-            return n.asText();
-        }
     }
 }

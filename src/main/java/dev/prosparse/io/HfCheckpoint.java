@@ -1,8 +1,8 @@
 package dev.prosparse.io;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.prosparse.ProsparseException;
 import dev.prosparse.config.ModelConfig;
+import dev.prosparse.data.EndOfDocument;
 import dev.prosparse.data.TextTokenizer;
 import dev.prosparse.util.Listing;
 import java.nio.file.Files;
@@ -35,21 +35,13 @@ public record HfCheckpoint(Path dir, ModelConfig config) {
         return CheckpointFiles.open(dir);
     }
 
-    /** The tokenizer, with config.json's {@code eos_token_id} appended after each document. */
+    /** The tokenizer, with the end-of-document id of {@link EndOfDocument} appended after each document. */
     public TextTokenizer tokenizer() {
-        return TextTokenizer.load(dir, eosTokenId());
+        return TextTokenizer.load(dir, config);
     }
 
-    /** {@code eos_token_id} of config.json (the first one where it is a list). */
+    /** The end-of-document id: the tokenizer's EOS, else config.json's, else generation_config.json's. */
     public int eosTokenId() {
-        JsonNode n = config.raw().get("eos_token_id");
-        if (n != null && n.isArray() && n.size() > 0) {
-            n = n.get(0);
-        }
-        if (n == null || !n.canConvertToInt()) {
-            throw ProsparseException.checkpoint(dir.resolve(ModelConfig.FILE)
-                    + ": eos_token_id is missing or not an integer; it is needed to end each document");
-        }
-        return n.asInt();
+        return EndOfDocument.resolve(dir, config).id();
     }
 }

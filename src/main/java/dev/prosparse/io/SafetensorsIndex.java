@@ -49,8 +49,11 @@ public final class SafetensorsIndex {
      */
     public static SafetensorsIndex of(Map<String, String> weightMap, long totalSize) {
         weightMap.forEach((tensor, shard) -> {
-            if (!isPlainFileName(shard)) {
-                throw new IllegalArgumentException("tensor '" + tensor + "' maps to invalid shard name '" + shard + "'");
+            String problem = Messages.loneSurrogate(tensor) ? "the tensor name holds a lone UTF-16 surrogate"
+                    : shardNameProblem(shard) == null ? null : "the shard name " + shardNameProblem(shard);
+            if (problem != null) {
+                throw new IllegalArgumentException("tensor " + Messages.quote(tensor) + " -> shard "
+                        + Messages.quote(shard) + ": " + problem);
             }
         });
         return new SafetensorsIndex(weightMap, Map.of(TOTAL_SIZE, totalSize));
@@ -91,9 +94,19 @@ public final class SafetensorsIndex {
         Map<String, String> weightMap = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : map.properties()) {
             JsonNode shard = e.getValue();
-            if (!shard.isTextual() || !isPlainFileName(shard.textValue())) {
-                throw bad(indexFile, "maps tensor " + Messages.quote(e.getKey()) + " to "
-                        + Messages.printable(shard.toString(), Messages.MAX_QUOTED) + ", which is not a plain shard file name");
+            String key = "weight_map key " + Messages.quote(e.getKey());
+            if (Messages.loneSurrogate(e.getKey())) {
+                // UTF-8 cannot encode it: written back it would become '?' and name another tensor
+                throw bad(indexFile, "has " + key + ", a tensor name holding a lone UTF-16 surrogate (an invalid \\u escape)");
+            }
+            if (!shard.isTextual()) {
+                throw bad(indexFile, "maps " + key + " to " + Messages.printable(shard.toString(), Messages.MAX_QUOTED)
+                        + ", which is not a shard file name (a JSON string)");
+            }
+            String problem = shardNameProblem(shard.textValue());
+            if (problem != null) {
+                throw bad(indexFile, "maps " + key + " to " + Messages.quote(shard.textValue())
+                        + ", which is not a plain shard file name: it " + problem);
             }
             weightMap.put(e.getKey(), shard.textValue());
         }
@@ -148,9 +161,29 @@ public final class SafetensorsIndex {
                 out -> SafetensorsWriter.writeFully(out, ByteBuffer.wrap(bytes)));
     }
 
-    private static boolean isPlainFileName(String name) {
-        return !name.isEmpty() && !name.equals(".") && !name.equals("..")
-                && name.indexOf('/') < 0 && name.indexOf('\\') < 0 && name.indexOf('\0') < 0;
+    /**
+     * Why {@code name} cannot be a shard file in the checkpoint folder, or null if it can. Refused: empty, "." and
+     * "..", path separators, control characters (a line break in a file name breaks every listing and log line)
+     * and lone UTF-16 surrogates (UTF-8 cannot encode them, so the name could neither be found on disk nor be
+     * written back unchanged: UTF-8 output turns them into '?').
+     */
+    static String shardNameProblem(String name) {
+        if (name.isEmpty() || name.equals(".") || name.equals("..")) {
+            return "is empty, '.' or '..'";
+        }
+        if (name.indexOf('/') >= 0 || name.indexOf('\\') >= 0) {
+            return "holds a path separator ('/' or '\\'); shards must sit beside the index";
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c < 0x20 || (c >= 0x7F && c <= 0x9F)) {
+                return "holds the control character " + String.format("\\u%04x", (int) c);
+            }
+        }
+        if (Messages.loneSurrogate(name)) {
+            return "holds a lone UTF-16 surrogate (an invalid \\u escape), which no file name can hold";
+        }
+        return null;
     }
 
     private static ProsparseException bad(Path file, String problem) {

@@ -8,15 +8,20 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import dev.prosparse.config.ModelConfig;
+import dev.prosparse.config.RopeParameters;
 import dev.prosparse.util.Torch;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The LLaMA / MiniCPM decoder-only causal LM, float32, on plain NDArray ops so that autograd runs through
- * it. Parameters are keyed by their HuggingFace tensor names ({@link Weights}). The FFN activation is a
- * parameter of the model ({@link #activation()}), not a property of the code.
+ * The decoder-only causal LM of the LLaMA family (Llama 2/3, Mistral, Qwen2/2.5, Qwen3, MiniCPM), float32, on
+ * plain NDArray ops so that autograd runs through it. Parameters come typed per layer ({@link LayerWeights}).
+ * The FFN activation is a parameter of the model ({@link #activation()}), not a property of the code. The
+ * families differ only in: q/k/v (and o) biases, Qwen3's per-head q/k RMSNorm, sliding-window masks, the
+ * rotary variant (default or llama3) and MiniCPM's three scale factors; see docs/model-families.md.
  *
  * <p>Shapes: B = batch, S = sequence, H = attention heads, KV = key/value heads, G = H / KV, D = head_dim,
  * E = hidden_size, I = intermediate_size, V = vocab_size.
@@ -72,20 +77,36 @@ public final class CausalLM {
         return new Output(head(h), x1s);                                                 // [B, S, V]
     }
 
-    /** Rotary tables and causal mask for a batch's sequence length, in the batch's scope. */
+    /** Rotary tables and causal masks for a batch's sequence length, in the batch's scope. */
     public Positions positions(NDArray inputIds) {
         NDManager scope = inputIds.getManager();
         int seq = (int) inputIds.getShape().get(1);
-        return new Positions(Rope.of(scope, config.headDim(), config.ropeTheta(), seq), causalMask(scope, seq));
+        Map<Integer, NDArray> windowed = new HashMap<>();
+        for (int w : config.attention().slidingWindows()) {
+            if (w > 0 && !windowed.containsKey(w)) {
+                windowed.put(w, causalMask(scope, seq, w));
+            }
+        }
+        return new Positions(Rope.of(scope, config.headDim(), config.rope(), seq), causalMask(scope, seq, 0), windowed);
     }
 
-    /** Rotary tables and the causal mask ([S, S], 0 / −inf) shared by all layers of one forward pass. */
-    public record Positions(Rope rope, NDArray mask) {}
+    /**
+     * Rotary tables and the causal masks ([S, S], 0 / −inf) shared by all layers of one forward pass.
+     *
+     * @param mask     full causal attention
+     * @param windowed sliding-window masks by window size (empty unless a layer slides)
+     */
+    public record Positions(Rope rope, NDArray mask, Map<Integer, NDArray> windowed) {
+        /** The mask of a layer with this sliding window (0: full causal). */
+        public NDArray mask(int window) {
+            return window == 0 ? mask : windowed.get(window);
+        }
+    }
 
     /** Token embeddings (× scale_emb for MiniCPM). ids [B, S] → [B, S, E]. */
     public NDArray embed(NDArray inputIds) {
         NDArray h = inputIds.getNDArrayInternal()
-                .embedding(inputIds, weights.get("model.embed_tokens.weight"), SparseFormat.DENSE)
+                .embedding(inputIds, weights.embedTokens(), SparseFormat.DENSE)
                 .singletonOrThrow();                                                     // [B, S, E]
         return config.isMiniCpm() ? h.mul(Torch.scalar(h.getManager(), config.embeddingScale())) : h;
     }
@@ -111,8 +132,8 @@ public final class CausalLM {
      * @return [B, S, E]
      */
     public NDArray attentionBlock(NDArray h, int layer, Positions pos) {
-        String p = "model.layers." + layer + ".";
-        NDArray attn = attention(rmsNorm(h, weights.get(p + "input_layernorm.weight")), p, pos.rope(), pos.mask()); // [B, S, E]
+        LayerWeights w = weights.layer(layer);
+        NDArray attn = attention(rmsNorm(h, w.inputNorm()), w, pos.rope(), pos.mask(config.slidingWindow(layer))); // [B, S, E]
         return h.add(config.isMiniCpm() ? attn.mul(Torch.scalar(h.getManager(), config.residualScale())) : attn);
     }
 
@@ -125,40 +146,47 @@ public final class CausalLM {
      * @return [B, S, E]
      */
     public NDArray ffnBlock(NDArray h, int layer, List<NDArray> x1Out) {
-        String p = "model.layers." + layer + ".";
-        NDArray x = rmsNorm(h, weights.get(p + "post_attention_layernorm.weight"));                             // [B, S, E]
-        NDArray gate = linear(x, weights.get(p + "mlp.gate_proj.weight"));                                      // [B, S, I]
-        NDArray up = linear(x, weights.get(p + "mlp.up_proj.weight"));                                          // [B, S, I]
+        LayerWeights w = weights.layer(layer);
+        NDArray x = rmsNorm(h, w.postNorm());                                                                   // [B, S, E]
+        NDArray gate = linear(x, w.gate());                                                                     // [B, S, I]
+        NDArray up = linear(x, w.up());                                                                         // [B, S, I]
         NDArray x1 = activation.apply(gate, up, activationParam);                                               // [B, S, I]
         if (x1Out != null) {
             x1Out.add(x1);
         }
-        NDArray ffn = linear(x1, weights.get(p + "mlp.down_proj.weight"));                                     // [B, S, E]
+        NDArray ffn = linear(x1, w.down());                                                                     // [B, S, E]
         return h.add(config.isMiniCpm() ? ffn.mul(Torch.scalar(h.getManager(), config.residualScale())) : ffn);
     }
 
     /** Final RMSNorm (÷ hidden/dim_model_base for MiniCPM) and lm_head. [B, S, E] → [B, S, V]. */
     public NDArray head(NDArray h) {
-        h = rmsNorm(h, weights.get("model.norm.weight"));                                                       // [B, S, E]
+        h = rmsNorm(h, weights.finalNorm());                                                       // [B, S, E]
         if (config.isMiniCpm()) {
             h = h.div(Torch.scalar(h.getManager(), config.logitDivisor()));
         }
         return linear(h, weights.lmHead());                                                                     // [B, S, V]
     }
 
-    /** Grouped-query causal self-attention with rotary position embeddings. */
-    private NDArray attention(NDArray x, String p, Rope rope, NDArray mask) {
+    /**
+     * Grouped-query causal self-attention with rotary position embeddings; q/k/v(/o) biases where the family has
+     * them, and Qwen3's RMSNorm of each head of q and k (over D, before the rotary embedding).
+     */
+    private NDArray attention(NDArray x, LayerWeights w, Rope rope, NDArray mask) {
         NDManager scope = x.getManager();
         Shape s = x.getShape();
         long b = s.get(0), seq = s.get(1);
         int heads = config.numAttentionHeads(), kv = config.numKeyValueHeads(), d = config.headDim();
         int g = heads / kv;
 
-        NDArray q = linear(x, weights.get(p + "self_attn.q_proj.weight"))                 // [B, S, H·D]
-                .reshape(b, seq, kv, g, d).transpose(0, 2, 3, 1, 4);                    // [B, KV, G, S, D]
-        NDArray k = linear(x, weights.get(p + "self_attn.k_proj.weight"))                 // [B, S, KV·D]
-                .reshape(b, seq, kv, d).transpose(0, 2, 1, 3).expandDims(2);            // [B, KV, 1, S, D]
-        NDArray v = linear(x, weights.get(p + "self_attn.v_proj.weight"))
+        NDArray q = linear(x, w.q(), w.qBias()).reshape(b, seq, kv, g, d);              // [B, S, KV, G, D]
+        NDArray k = linear(x, w.k(), w.kBias()).reshape(b, seq, kv, d);                 // [B, S, KV, D]
+        if (w.qNorm() != null) {
+            q = rmsNorm(q, w.qNorm());                                                   // per head, over D
+            k = rmsNorm(k, w.kNorm());
+        }
+        q = q.transpose(0, 2, 3, 1, 4);                                                  // [B, KV, G, S, D]
+        k = k.transpose(0, 2, 1, 3).expandDims(2);                                       // [B, KV, 1, S, D]
+        NDArray v = linear(x, w.v(), w.vBias())
                 .reshape(b, seq, kv, d).transpose(0, 2, 1, 3).expandDims(2);            // [B, KV, 1, S, D]
         q = rope.apply(q);
         k = rope.apply(k);
@@ -169,27 +197,37 @@ public final class CausalLM {
         NDArray probs = scores.softmax(4);                                               // [B, KV, G, S, S]
         NDArray out = probs.matMul(v)                                                    // [B, KV, G, S, D]
                 .transpose(0, 3, 1, 2, 4).reshape(b, seq, (long) heads * d);             // [B, S, H·D]
-        return linear(out, weights.get(p + "self_attn.o_proj.weight"));                 // [B, S, E]
+        return linear(out, w.o(), w.oBias());                                            // [B, S, E]
     }
 
-    /** x / sqrt(mean(x², −1) + eps) · w, in float32. */
+    /** x / sqrt(mean(x², −1) + eps) · w over the last axis, in float32. x: [..., N], w: [N]. */
     private NDArray rmsNorm(NDArray x, NDArray w) {
         NDArray eps = Torch.scalar(x.getManager(), config.rmsNormEps());
-        NDArray rms = x.square().mean(new int[] {2}, true).add(eps).sqrt();              // [B, S, 1]
+        int last = x.getShape().dimension() - 1;
+        NDArray rms = x.square().mean(new int[] {last}, true).add(eps).sqrt();           // [..., 1]
         return x.div(rms).mul(w);
     }
 
     /** x · wᵀ (torch.nn.functional.linear, no bias). */
     static NDArray linear(NDArray x, NDArray w) {
-        return x.getNDArrayInternal().linear(x, w, null).singletonOrThrow();
+        return linear(x, w, null);
     }
 
-    /** [S, S]: 0 on and below the diagonal, −inf above. */
-    private static NDArray causalMask(NDManager scope, int seq) {
+    /** x · wᵀ + b (torch.nn.functional.linear); b may be null. */
+    static NDArray linear(NDArray x, NDArray w, NDArray b) {
+        return x.getNDArrayInternal().linear(x, w, b).singletonOrThrow();
+    }
+
+    /**
+     * [S, S], 0 where query i may see key j, −inf elsewhere: j ≤ i, and with a sliding window W > 0 also
+     * j > i − W (transformers' {@code sliding_window_overlay}: a query sees W positions, itself included).
+     */
+    private static NDArray causalMask(NDManager scope, int seq, int window) {
         float[] m = new float[seq * seq];
         for (int i = 0; i < seq; i++) {
-            for (int j = i + 1; j < seq; j++) {
-                m[i * seq + j] = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < seq; j++) {
+                boolean visible = j <= i && (window == 0 || j > i - window);
+                m[i * seq + j] = visible ? 0f : Float.NEGATIVE_INFINITY;
             }
         }
         return Torch.fromFloats(scope, m, new Shape(seq, seq));
@@ -209,7 +247,8 @@ public final class CausalLM {
     }
 
     /**
-     * Rotary embeddings as transformers computes them (float32 inv_freq and angles; rotate_half layout).
+     * Rotary embeddings as transformers computes them (float32 inv_freq and angles; rotate_half layout), with
+     * the llama3 frequency scaling where the config asks for it (see {@link #invFreq}).
      */
     public static final class Rope {
         final NDArray cos; // [S, D]
@@ -220,13 +259,9 @@ public final class CausalLM {
             this.sin = sin;
         }
 
-        static Rope of(NDManager scope, int headDim, double theta, int seq) {
+        static Rope of(NDManager scope, int headDim, RopeParameters rope, int seq) {
             int half = headDim / 2;
-            float[] invFreq = new float[half];
-            for (int i = 0; i < half; i++) {
-                float exponent = (float) (2 * i) / headDim;
-                invFreq[i] = (float) (1.0 / (float) Math.pow(theta, exponent));
-            }
+            float[] invFreq = invFreq(headDim, rope);
             float[] cos = new float[seq * headDim];
             float[] sin = new float[seq * headDim];
             for (int pos = 0; pos < seq; pos++) {
@@ -241,6 +276,40 @@ public final class CausalLM {
             }
             Shape shape = new Shape(seq, headDim);
             return new Rope(Torch.fromFloats(scope, cos, shape), Torch.fromFloats(scope, sin, shape));
+        }
+
+        /**
+         * inv_freq [D/2] in float32 as transformers' {@code _compute_default_rope_parameters}: 1 / θ^(2i/D); for
+         * llama3 ({@code _compute_llama3_parameters}) each frequency's wavelength λ = 2π / f decides: λ below
+         * L / high_freq_factor keeps f, above L / low_freq_factor takes f / factor, and in between
+         * (1 − s)·f / factor + s·f with s = (L / λ − low) / (high − low), L = original_max_position_embeddings.
+         * Every step rounds to float32 like the torch ops it mirrors.
+         */
+        static float[] invFreq(int headDim, RopeParameters rope) {
+            int half = headDim / 2;
+            float[] inv = new float[half];
+            for (int i = 0; i < half; i++) {
+                float exponent = (float) (2 * i) / headDim;
+                inv[i] = (float) (1.0 / (float) Math.pow(rope.theta(), exponent));
+            }
+            if (rope.type() == RopeParameters.RopeType.LLAMA3) {
+                float factor = (float) rope.factor(), low = (float) rope.lowFreqFactor(), high = (float) rope.highFreqFactor();
+                float oldLen = rope.originalMaxPositionEmbeddings();
+                float lowWavelen = (float) (rope.originalMaxPositionEmbeddings() / rope.lowFreqFactor());
+                float highWavelen = (float) (rope.originalMaxPositionEmbeddings() / rope.highFreqFactor());
+                float span = (float) (rope.highFreqFactor() - rope.lowFreqFactor());
+                for (int i = 0; i < half; i++) {
+                    float wavelen = (1f / inv[i]) * (float) (2 * Math.PI);      // torch: scalar / t = t.reciprocal() * scalar
+                    float scaled = wavelen > lowWavelen ? inv[i] / factor : inv[i];
+                    boolean medium = !(wavelen < highWavelen) && !(wavelen > lowWavelen);
+                    if (medium) {
+                        float smooth = ((1f / wavelen) * oldLen - low) / span;
+                        scaled = (1f - smooth) * scaled / factor + smooth * scaled;
+                    }
+                    inv[i] = scaled;
+                }
+            }
+            return inv;
         }
 
         /** x·cos + rotate_half(x)·sin, rotate_half([a, b]) = [−b, a] on the last axis. x: [..., S, D] (rank 5). */

@@ -14,13 +14,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The model's parameters as float32 NDArrays keyed by HuggingFace tensor name, in a manager of their own.
- * Loading checks every tensor's shape against config.json and names the first one that disagrees.
+ * The model's parameters as float32 NDArrays, in a manager of their own: by HuggingFace tensor name
+ * ({@link #asMap()}, for the optimizer and the writers) and typed, one {@link LayerWeights} per decoder layer
+ * (for the model). Loading checks every tensor's presence and shape against config.json and names the first one
+ * that disagrees; the names come from {@link LayerTensor}.
  */
 public final class Weights implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Weights.class);
@@ -30,34 +33,36 @@ public final class Weights implements AutoCloseable {
     private final NDManager manager;
     private final Map<String, NDArray> params;
     private final boolean tied;
+    /** Typed layers by index; a layer-streamed model holds one layer (or none) at a time. */
+    private final Map<Integer, LayerWeights> layers;
 
     private Weights(NDManager manager, Map<String, NDArray> params, boolean tied) {
         this.manager = manager;
         this.params = params;
         this.tied = tied;
+        this.layers = new TreeMap<>();
+        for (String name : params.keySet()) {
+            int l = LayerTensor.layerOf(name);
+            if (l >= 0 && !layers.containsKey(l)) {
+                layers.put(l, LayerWeights.from(l, params::get));
+            }
+        }
     }
 
     /** The HF names and shapes a checkpoint with this config must hold, in HF order. */
     public static Map<String, long[]> expectedShapes(ModelConfig c) {
         Map<String, long[]> m = new LinkedHashMap<>();
-        long e = c.hiddenSize(), i = c.intermediateSize(), v = c.vocabSize();
-        long q = (long) c.numAttentionHeads() * c.headDim(), kv = (long) c.numKeyValueHeads() * c.headDim();
-        m.put("model.embed_tokens.weight", new long[] {v, e});
+        long e = c.hiddenSize(), v = c.vocabSize();
+        m.put(LayerTensor.EMBED, new long[] {v, e});
+        List<LayerTensor> perLayer = LayerTensor.presentIn(c);
         for (int l = 0; l < c.numHiddenLayers(); l++) {
-            String p = "model.layers." + l + ".";
-            m.put(p + "input_layernorm.weight", new long[] {e});
-            m.put(p + "self_attn.q_proj.weight", new long[] {q, e});
-            m.put(p + "self_attn.k_proj.weight", new long[] {kv, e});
-            m.put(p + "self_attn.v_proj.weight", new long[] {kv, e});
-            m.put(p + "self_attn.o_proj.weight", new long[] {e, q});
-            m.put(p + "post_attention_layernorm.weight", new long[] {e});
-            m.put(p + "mlp.gate_proj.weight", new long[] {i, e});
-            m.put(p + "mlp.up_proj.weight", new long[] {i, e});
-            m.put(p + "mlp.down_proj.weight", new long[] {e, i});
+            for (LayerTensor t : perLayer) {
+                m.put(t.hfName(l), t.shape(c));
+            }
         }
-        m.put("model.norm.weight", new long[] {e});
+        m.put(LayerTensor.NORM, new long[] {e});
         if (!c.tieWordEmbeddings()) {
-            m.put("lm_head.weight", new long[] {v, e});
+            m.put(LayerTensor.LM_HEAD, new long[] {v, e});
         }
         return m;
     }
@@ -70,8 +75,12 @@ public final class Weights implements AutoCloseable {
         Map<String, long[]> expected = expectedShapes(config);
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
             if (!files.names().contains(e.getKey())) {
-                String hint = e.getKey().equals("lm_head.weight")
+                LayerTensor kind = LayerTensor.of(e.getKey());
+                String hint = e.getKey().equals(LayerTensor.LM_HEAD)
                         ? " (config.json says tie_word_embeddings=false; set it to true if lm_head shares embed_tokens)"
+                        : kind != null && kind.decidedBy() != null
+                        ? " but a " + config.modelType() + " model with this config.json has it (decided by "
+                                + kind.decidedBy() + "); the weights and config.json do not belong together"
                         : "";
                 throw ProsparseException.checkpoint(where + ": tensor '" + e.getKey() + "' is missing" + hint);
             }
@@ -86,8 +95,16 @@ public final class Weights implements AutoCloseable {
                         + "; weights must be F32, F16 or BF16");
             }
         }
+        for (String n : files.names()) {
+            LayerTensor kind = LayerTensor.of(n);
+            if (kind != null && !expected.containsKey(n) && LayerTensor.layerOf(n) < config.numHiddenLayers()) {
+                throw ProsparseException.checkpoint(where + ": tensor '" + n + "' is present but a " + config.modelType()
+                        + " model with this config.json has none (decided by " + kind.decidedBy()
+                        + "); the weights and config.json do not belong together");
+            }
+        }
         Set<String> extra = files.names().stream()
-                .filter(n -> !expected.containsKey(n) && !n.endsWith(IGNORED_SUFFIX) && !n.equals("lm_head.weight"))
+                .filter(n -> !expected.containsKey(n) && !n.endsWith(IGNORED_SUFFIX) && !n.equals(LayerTensor.LM_HEAD))
                 .collect(Collectors.toCollection(java.util.TreeSet::new));
         if (!extra.isEmpty()) {
             throw ProsparseException.checkpoint(where + ": unexpected tensors " + summarize(extra)
@@ -112,17 +129,40 @@ public final class Weights implements AutoCloseable {
             manager.close();
             throw ex;
         }
-        if (config.tieWordEmbeddings() && files.names().contains("lm_head.weight")) {
+        if (config.tieWordEmbeddings() && files.names().contains(LayerTensor.LM_HEAD)) {
             LOG.debug("lm_head.weight present but tie_word_embeddings=true: using embed_tokens, as transformers does");
         }
         return new Weights(manager, params, config.tieWordEmbeddings());
     }
 
-    /** Wraps existing arrays (for tests and trainers that build parameters themselves). */
+    /**
+     * Wraps existing arrays (for tests, trainers that build parameters themselves, and the layer-streamed
+     * evaluator, which holds a subset). Every layer that has any tensor must have all its required ones.
+     */
     public static Weights of(NDManager manager, Map<String, NDArray> params, boolean tied) {
         return new Weights(manager, params, tied);
     }
 
+    /** Decoder layer {@code layer}'s tensors. */
+    public LayerWeights layer(int layer) {
+        LayerWeights w = layers.get(layer);
+        if (w == null) {
+            throw new IllegalArgumentException("no weights for decoder layer " + layer);
+        }
+        return w;
+    }
+
+    /** model.embed_tokens.weight [V, E]. */
+    public NDArray embedTokens() {
+        return get(LayerTensor.EMBED);
+    }
+
+    /** model.norm.weight [E]. */
+    public NDArray finalNorm() {
+        return get(LayerTensor.NORM);
+    }
+
+    /** A parameter by HF name. */
     public NDArray get(String name) {
         NDArray a = params.get(name);
         if (a == null) {
@@ -133,7 +173,7 @@ public final class Weights implements AutoCloseable {
 
     /** lm_head.weight, or embed_tokens when the embeddings are tied. */
     public NDArray lmHead() {
-        return tied ? get("model.embed_tokens.weight") : get("lm_head.weight");
+        return tied ? embedTokens() : get(LayerTensor.LM_HEAD);
     }
 
     public boolean tied() {

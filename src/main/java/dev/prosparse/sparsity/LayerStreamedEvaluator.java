@@ -10,6 +10,7 @@ import dev.prosparse.data.TokenStream;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.model.Activation;
 import dev.prosparse.model.CausalLM;
+import dev.prosparse.model.LayerTensor;
 import dev.prosparse.model.Weights;
 import dev.prosparse.util.Torch;
 import java.util.ArrayList;
@@ -37,18 +38,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class LayerStreamedEvaluator {
     private static final Logger LOG = LoggerFactory.getLogger(LayerStreamedEvaluator.class);
-    private static final String EMBED = "model.embed_tokens.weight";
 
     private LayerStreamedEvaluator() {}
 
-    /** The HF names of decoder layer {@code layer}'s tensors. */
+    /** The HF names of decoder layer {@code layer}'s tensors (the same kinds, in the same order, for every layer). */
     static List<String> layerTensors(ModelConfig config, int layer) {
-        String p = "model.layers." + layer + ".";
         List<String> names = new ArrayList<>();
-        for (String n : Weights.expectedShapes(config).keySet()) {
-            if (n.startsWith(p)) {
-                names.add(n);
-            }
+        for (LayerTensor t : LayerTensor.presentIn(config)) {
+            names.add(t.hfName(layer));
         }
         return names;
     }
@@ -91,7 +88,7 @@ public final class LayerStreamedEvaluator {
 
             // ---- embeddings ------------------------------------------------------------------------
             try (NDManager wm = run.newSubManager()) {
-                CausalLM m = model(config, wm, Map.of(EMBED, loader.load(EMBED, wm)), act, param);
+                CausalLM m = model(config, wm, Map.of(LayerTensor.EMBED, loader.load(LayerTensor.EMBED, wm)), act, param);
                 for (NDArray[] batch : io) {
                     NDManager s = run.newSubManager();
                     NDArray ids = batch[0].duplicate();
@@ -145,8 +142,8 @@ public final class LayerStreamedEvaluator {
             double lossSum = 0;
             try (NDManager wm = run.newSubManager()) {
                 Map<String, NDArray> w = new LinkedHashMap<>();
-                w.put("model.norm.weight", loader.load("model.norm.weight", wm));
-                String head = config.tieWordEmbeddings() ? EMBED : "lm_head.weight";
+                w.put(LayerTensor.NORM, loader.load(LayerTensor.NORM, wm));
+                String head = config.tieWordEmbeddings() ? LayerTensor.EMBED : LayerTensor.LM_HEAD;
                 w.put(head, loader.load(head, wm));
                 CausalLM m = model(config, wm, w, act, param);
                 for (int bi = 0; bi < hidden.size(); bi++) {

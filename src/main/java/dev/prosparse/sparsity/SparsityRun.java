@@ -183,11 +183,15 @@ public final class SparsityRun {
 
     /** Whether to stream: forced by the flag, else when the float32 weights exceed 40% of physical memory. */
     static boolean chooseStreaming(Boolean flag, ModelConfig config) {
+        return chooseStreaming(flag, config, flag != null ? -1 : physicalMemoryBytes());
+    }
+
+    /** {@link #chooseStreaming(Boolean, ModelConfig)} on a machine with {@code physical} bytes of RAM (≤ 0: unknown). */
+    static boolean chooseStreaming(Boolean flag, ModelConfig config, long physical) {
         if (flag != null) {
             return flag;
         }
         long bytes = float32Bytes(config);
-        long physical = physicalMemoryBytes();
         boolean stream = physical > 0 && bytes > STREAM_SHARE * physical;
         if (stream) {
             LOG.info(String.format(Locale.ROOT, "The model takes %.1f GB in float32, more than %.0f%% of this machine's"

@@ -46,10 +46,11 @@ public final class AdamW implements AutoCloseable {
     }
 
     /**
-     * Global L2 norm of all gradients. The gradient handles are attached to {@code scope} so that nothing
-     * computed from them lands in the parameters' long-lived manager (djl-notes bug 6).
+     * Σ g² over all gradients (the square of the global L2 norm) as a scalar on the parameters' device. The gradient
+     * handles are attached to {@code scope} so that nothing computed from them lands in the parameters' long-lived
+     * manager (docs/djl-notes.md).
      */
-    public static double gradNorm(Map<String, NDArray> params, NDManager scope) {
+    public static NDArray gradSquareSum(Map<String, NDArray> params, NDManager scope) {
         NDArray total = null;
         for (NDArray p : params.values()) {
             NDArray g = p.getGradient();
@@ -57,7 +58,7 @@ public final class AdamW implements AutoCloseable {
             NDArray sq = g.square().sum();
             total = total == null ? sq : total.add(sq);
         }
-        return Math.sqrt(total.toType(DataType.FLOAT64, false).getDouble());
+        return total;
     }
 
     /**

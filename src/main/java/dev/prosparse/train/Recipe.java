@@ -21,7 +21,9 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -44,6 +46,7 @@ public record Recipe(
         Eval eval,
         Save save,
         Double finalThreshold,
+        FinalFormat finalFormat,
         long seed,
         int threads,
         String outputDir,
@@ -60,8 +63,49 @@ public record Recipe(
     /** @param every steps between evaluations (0 = only at stage ends); @param windows evaluation windows */
     public record Eval(int every, int windows) {}
 
-    /** @param every steps between periodic saves (0 = only stage ends); @param keepLast periodic saves kept; @param dtype float32, bfloat16 or float16 */
+    /**
+     * @param every    steps between periodic saves (0 = only stage ends)
+     * @param keepLast the newest saves kept (step-* folders of any kind; older ones are deleted as new ones land)
+     * @param dtype    float32, bfloat16 or float16 (of final/; step saves are float32 so that resume is exact)
+     */
     public record Save(int every, int keepLast, String dtype) {}
+
+    /**
+     * How {@code final/} encodes the activation when {@code final_threshold} is set: {@code fatrelu} writes the shifted
+     * activation ({@code hidden_act: fatrelu} + {@code hidden_act_param}: prosparse, vLLM's FatreluAndMul and the
+     * MiniCPM-S remote code load it; stock transformers does not know it); {@code relu} writes the trained ReLU
+     * model, which stock transformers loads as it is, and reports the thresholded numbers without applying them.
+     */
+    public enum FinalFormat {
+        FATRELU, RELU;
+
+        @com.fasterxml.jackson.annotation.JsonCreator
+        public static FinalFormat parse(String s) {
+            for (FinalFormat f : values()) {
+                if (f.name().equalsIgnoreCase(s)) {
+                    return f;
+                }
+            }
+            throw new IllegalArgumentException("must be fatrelu or relu, got '" + s + "'");
+        }
+
+        @com.fasterxml.jackson.annotation.JsonValue
+        public String yaml() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /**
+     * Keys a recipe may leave out, with the value they then take. Every other key is required, so that a shipped
+     * recipe states everything it depends on; keys added after a recipe was written get a default here.
+     */
+    static final Map<String, Object> OPTIONAL_KEYS = optionalKeys();
+
+    private static Map<String, Object> optionalKeys() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("final_format", "fatrelu");
+        return m;
+    }
 
     static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
                     .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
@@ -103,6 +147,15 @@ public record Recipe(
     }
 
     static Recipe bind(JsonNode tree, String source) {
+        if (tree instanceof ObjectNode) {
+            ObjectNode root = (ObjectNode) tree;
+            OPTIONAL_KEYS.forEach((k, v) -> {
+                if (!root.has(k)) {
+                    root.set(k, YAML.valueToTree(v));
+                }
+            });
+        }
+        RecipeSchema.check(tree, source); // unknown, missing and wrongly typed keys, in our words
         Recipe r;
         try {
             r = YAML.treeToValue(tree, Recipe.class);
@@ -185,7 +238,8 @@ public record Recipe(
                     + " stages; choose 1.." + stages.size());
         }
         return new Recipe(model, activation, threshold, data, seqLen, batchSize, gradAccum, optimizer, schedule,
-                gradClip, List.copyOf(stages.subList(0, n)), eval, save, finalThreshold, seed, threads, outputDir, logEvery);
+                gradClip, List.copyOf(stages.subList(0, n)), eval, save, finalThreshold, finalFormat, seed, threads, outputDir,
+                logEvery);
     }
 
     void validate(String source) {
@@ -210,6 +264,7 @@ public record Recipe(
         require(data != null && data.train() != null && data.eval() != null, source, "data",
                 "train and eval, e.g. train: " + DataSource.EMBEDDED_TRAIN);
         require(finalThreshold == null || finalThreshold >= 0, source, "final_threshold", "≥ 0 or null");
+        require(finalFormat != null, source, "final_format", "fatrelu or relu");
         require(threads >= 0, source, "threads", "≥ 0 (0 = all cores)");
         require(logEvery >= 1, source, "log_every", "≥ 1");
         require(outputDir != null && !outputDir.isBlank(), source, "output_dir", "a folder, e.g. checkpoints/runs");

@@ -142,22 +142,6 @@ public final class RunDir {
     }
 
     /**
-     * The trainer's former call, with the sidecar as a JSON object holding {@code source_checkpoint},
-     * {@code activation}, {@code activation_param}, {@code step}, {@code stage} and {@code l1_lambda}: read into
-     * a {@link Sidecar} so that every save is written by the one sidecar writer.
-     *
-     * @deprecated build a {@link Sidecar#training} and call the overload that takes it
-     */
-    @Deprecated
-    public static void writeCheckpoint(Path target, ModelConfig config, Weights weights, DType dtype, Path sourceDir,
-            ObjectNode sidecar, Map<String, byte[]> extraFiles, java.util.function.Consumer<Path> extraWriter) {
-        Sidecar s = Sidecar.training(sidecar.path("activation").asText(), sidecar.path("activation_param").asDouble(),
-                new Sidecar.Training(sidecar.path("source_checkpoint").asText(), sidecar.path("step").asInt(),
-                        sidecar.path("stage").asText(), sidecar.path("l1_lambda").asDouble()));
-        writeCheckpoint(target, config, weights, dtype, sourceDir, s, extraFiles, extraWriter);
-    }
-
-    /**
      * Writes an HF checkpoint folder atomically (temp folder, then rename): config.json, model.safetensors,
      * the source's tokenizer and generation files, the {@code prosparse.json} sidecar, and any extra files.
      */
@@ -275,11 +259,14 @@ public final class RunDir {
         }
     }
 
-    /** Deletes the periodic saves beyond the newest {@code keep} (stage-end saves are kept). */
-    public void prunePeriodic(int keep, java.util.Set<Integer> stageEnds) {
-        List<Save> periodic = saves().stream().filter(s -> !stageEnds.contains(s.step())).collect(Collectors.toList());
-        for (int i = 0; i < periodic.size() - keep; i++) {
-            Path save = periodic.get(i).dir();
+    /**
+     * Deletes the saves beyond the newest {@code keep} (save.keep_last), whatever made them (a stage end, save.every,
+     * Ctrl-C). The newest save, the one --resume continues from, is never deleted.
+     */
+    public void pruneSaves(int keep) {
+        List<Save> all = saves();
+        for (int i = 0; i < all.size() - Math.max(1, keep); i++) {
+            Path save = all.get(i).dir();
             try {
                 // rename first: a kill during the delete then leaves a temporary (removed on resume), never a
                 // half-deleted step-* folder that looks like a save

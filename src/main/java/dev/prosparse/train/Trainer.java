@@ -3,19 +3,11 @@ package dev.prosparse.train;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.prosparse.ProsparseException;
 import dev.prosparse.config.ModelConfig;
-import dev.prosparse.data.DataSource;
-import dev.prosparse.data.EvalWindows;
-import dev.prosparse.data.TextTokenizer;
-import dev.prosparse.data.TokenStream;
 import dev.prosparse.io.CheckpointFiles;
-import dev.prosparse.io.DType;
 import dev.prosparse.io.HfCheckpoint;
 import dev.prosparse.model.Activation;
 import dev.prosparse.model.CausalLM;
@@ -23,35 +15,34 @@ import dev.prosparse.model.Weights;
 import dev.prosparse.report.RunReports;
 import dev.prosparse.sparsity.SparsityEvaluator;
 import dev.prosparse.sparsity.SparsityResult;
-import dev.prosparse.util.Durations;
-import dev.prosparse.util.Hashing;
+import dev.prosparse.util.AtomicFiles;
 import dev.prosparse.util.Json;
 import dev.prosparse.util.Progress;
 import dev.prosparse.util.Torch;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The ProSparse training loop (method doc §3–§4): setup → train → save → final, no inheritance.
+ * The ProSparse training recipe (docs/method.md): {@link #run} = setup → one {@link TrainStep} per global step (log,
+ * evaluate, save) → final checkpoint and report. No inheritance; each phase is a method that fits on a screen.
  *
- * <p>Loss per micro-batch: L = CE + λ(t)·Σ_layers mean(|x1_layer|), divided by grad_accum. One AdamW step per
- * global step t (1-based) with the LR of {@link LrSchedule} and gradients clipped by global norm.
+ * <p>λ(t) comes from a {@link LambdaPolicy} (the recipe's stage table by default); the learning rate from
+ * {@link LrSchedule} over the whole run.
  */
 public final class Trainer {
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
 
     private final Recipe recipe;
-    private final L1Schedule l1;
+    private final L1Schedule schedule;
+    private final LambdaPolicy policy;
     private final RunDir run;
     private final Path modelDir;
     private final int threads;
+    private final MetricsLog log;
+    private final Checkpointer saver;
     private volatile boolean stopRequested;
     private volatile int stopAfterStep = Integer.MAX_VALUE;
 
@@ -61,10 +52,13 @@ public final class Trainer {
      */
     public Trainer(Recipe recipe, RunDir run, Path modelDir, int threads) {
         this.recipe = recipe;
-        this.l1 = new L1Schedule(recipe.stages());
+        this.schedule = new L1Schedule(recipe.stages());
+        this.policy = new ScheduledLambda(schedule);
         this.run = run;
         this.modelDir = modelDir;
         this.threads = threads > 0 ? threads : recipe.threads();
+        this.log = new MetricsLog(run, schedule);
+        this.saver = new Checkpointer(recipe, run, modelDir, schedule);
     }
 
     /** Asks the loop to save and stop after the current step (Ctrl-C). */
@@ -80,237 +74,243 @@ public final class Trainer {
     /** What a finished run produced. */
     public record Result(Path finalDir, SparsityResult beforeShift, SparsityResult afterShift, int steps) {}
 
-    public Result run() {
-        HfCheckpoint source = HfCheckpoint.open(modelDir);
-        Activation act = Activation.parse(recipe.activation(), "recipe key activation");
-        double actParam = act.checkParam(recipe.threshold(), "recipe key threshold");
-        LrSchedule lrs = new LrSchedule(recipe.optimizer().lr(), recipe.schedule().warmupSteps(),
-                recipe.schedule().minLrRatio(), l1.totalSteps());
-        int total = l1.totalSteps();
+    /** Everything a run holds while it trains; closing it frees the model and optimizer state. */
+    private static final class Session implements AutoCloseable {
+        final NDManager base;
+        final Engine engine;
+        final TrainData data;
+        final ModelConfig config;
+        final Weights weights;
+        final Map<String, NDArray> params;
+        final CausalLM model;
+        final AdamW adam;
+        int step;          // the last completed global step
+        long tokensSeen;
+        int lastSaved;     // the step of the newest save of this run (0: none)
+        SparsityResult lastEval;
 
-        // ---- setup: data -------------------------------------------------------------------------
-        Path cacheDir = run.path().getParent().resolve(".token-cache");
-        TokenStream trainStream, evalStream;
-        try (TextTokenizer tok = source.tokenizer()) {
-            trainStream = TokenCache.load(cacheDir, new DataSource(recipe.data().train(), recipe.data().textField()), tok);
-            evalStream = TokenCache.load(cacheDir, new DataSource(recipe.data().eval(), recipe.data().textField()), tok);
+        Session(NDManager base, Engine engine, TrainData data, ModelConfig config, Weights weights, CausalLM model, AdamW adam) {
+            this.base = base;
+            this.engine = engine;
+            this.data = data;
+            this.config = config;
+            this.weights = weights;
+            this.params = weights.asMap();
+            this.model = model;
+            this.adam = adam;
         }
-        EvalWindows windows = EvalWindows.over(evalStream, recipe.eval().windows(), recipe.seqLen(), recipe.data().eval());
-        BatchSampler sampler = new BatchSampler(trainStream, recipe.seqLen(), recipe.batchSize(), recipe.seed());
 
-        // ---- setup: model and optimizer (from the source, or from the newest save when resuming) ----
+        @Override
+        public void close() {
+            base.close();
+        }
+    }
+
+    public Result run() {
+        try (Session s = setup()) {
+            train(s);
+            return finish(s);
+        }
+    }
+
+    // ---- setup ----------------------------------------------------------------------------------------------------
+
+    private Session setup() {
+        HfCheckpoint source = HfCheckpoint.open(modelDir);
+        Activation act = activation();
+        double actParam = act.checkParam(recipe.threshold(), "recipe key threshold");
+        TrainData data = TrainData.load(recipe, source, run.path().getParent().resolve(".token-cache"));
         run.removeStaleTemporaries();
         RunDir.Save resumeFrom = run.newestSave().orElse(null);
         Path weightsDir = resumeFrom != null ? resumeFrom.dir() : modelDir;
         Engine engine = Torch.start(threads);
         LOG.info("libtorch threads: {}", ai.djl.pytorch.jni.JniUtils.getNumThreads());
-        try (NDManager base = NDManager.newBaseManager()) {
+        NDManager base = NDManager.newBaseManager();
+        try {
             ModelConfig config = resumeFrom != null ? ModelConfig.read(weightsDir) : source.config();
             Weights weights;
             try (CheckpointFiles files = CheckpointFiles.open(weightsDir)) {
                 weights = Weights.load(config, files, base);
             }
-            Map<String, NDArray> params = weights.asMap();
-            params.values().forEach(p -> p.setRequiresGradient(true));
-            CausalLM model = new CausalLM(config, weights, act, actParam);
+            weights.asMap().values().forEach(p -> p.setRequiresGradient(true));
             Recipe.Optimizer o = recipe.optimizer();
-            AdamW adam = new AdamW(base, params, o.betas().get(0), o.betas().get(1), o.eps(), o.weightDecay());
-
-            int startStep = 0;
-            long tokensSeen = 0;
+            AdamW adam = new AdamW(base, weights.asMap(), o.betas().get(0), o.betas().get(1), o.eps(), o.weightDecay());
+            Session s = new Session(base, engine, data, config, weights, new CausalLM(config, weights, act, actParam), adam);
             if (resumeFrom != null) {
-                JsonNode state = resumeFrom.trainerState();
-                startStep = state.path("global_step").asInt();
-                tokensSeen = state.path("tokens_seen").asLong();
-                adam.load(resumeFrom.dir().resolve(RunDir.OPTIMIZER));
-                run.truncateMetricsAfter(startStep);
-                LOG.info("Resuming {} from {} (step {}/{})", run.path(), resumeFrom.dir().getFileName(), startStep, total);
+                resume(s, resumeFrom);
             } else {
-                run.truncateMetricsAfter(-1); // a resumed run that never saved starts over: drop its old lines
-                LOG.info("Starting from {}: activation {} → {}; {} steps in {} stages, {} tokens per step",
-                        modelDir, config.hiddenAct().hfName(), act.hfName(), total, l1.stages().size(),
-                        (long) recipe.batchSize() * recipe.gradAccum() * recipe.seqLen());
-                SparsityResult r0 = evaluate(model, base, evalStream, windows);
-                logEval(0, -1, 0.0, r0);
+                start(s);
             }
-
-            Set<Integer> stageEnds = new HashSet<>();
-            for (int i = 0; i < l1.stages().size(); i++) {
-                stageEnds.add(l1.end(i));
-            }
-
-            // ---- train ---------------------------------------------------------------------------------
-            long t0 = System.nanoTime();
-            int stepsThisSession = 0;
-            int lastSaved = startStep;
-            SparsityResult lastEval = null;
-            int tokensPerStep = recipe.batchSize() * recipe.gradAccum() * recipe.seqLen();
-            NDArray accumScale = Torch.scalar(base, 1.0 / recipe.gradAccum());
-            try (Progress bar = Progress.start("train", total, "steps")) {
-                for (int t = startStep + 1; t <= total; t++) {
-                    if (stopRequested && stepsThisSession == 0) {
-                        // Ctrl-C before any step of this session: nothing new to save
-                        throw new ProsparseException(ProsparseException.Kind.INTERRUPTED, "interrupted before step " + t
-                                + "; nothing new was saved" + (startStep > 0 ? "; continue with: prosparse train --resume " + run.path() : ""));
-                    }
-                    int stage = l1.stageAt(t);
-                    double lambda = l1.lambda(t);
-                    double lr = lrs.at(t);
-                    boolean logStep = t % recipe.logEvery() == 0 || t == total || stageEnds.contains(t);
-                    double lmLoss = 0, l1Term = 0, zeroFrac = 0, gradNorm;
-                    try (NDManager scope = base.newSubManager()) {
-                        NDArray lam = Torch.scalar(scope, lambda);
-                        for (int micro = 0; micro < recipe.gradAccum(); micro++) {
-                            NDArray batch = Torch.fromLongs(scope, sampler.batch(t, micro),
-                                    new Shape(recipe.batchSize(), recipe.seqLen() + 1));        // [B, T+1]
-                            NDArray[] io = CausalLM.splitWindow(batch);                      // [B, T], [B, T]
-                            try (GradientCollector gc = engine.newGradientCollector()) {
-                                CausalLM.Output out = model.forward(io[0], true);
-                                NDArray ce = CausalLM.crossEntropy(out.logits(), io[1]);
-                                NDArray l1Sum = null;
-                                for (NDArray x1 : out.x1()) {
-                                    NDArray m = x1.abs().mean();                             // mean over B·T·I
-                                    l1Sum = l1Sum == null ? m : l1Sum.add(m);
-                                }
-                                NDArray loss = ce.add(l1Sum.mul(lam)).mul(accumScale);
-                                float ceValue = ce.getFloat();
-                                float lossValue = loss.getFloat();
-                                if (!Float.isFinite(lossValue) || !Float.isFinite(ceValue)) {
-                                    throw diverged(t, stage, lambda, lastSaved);
-                                }
-                                gc.backward(loss);
-                                lmLoss += ceValue / recipe.gradAccum();
-                                l1Term += l1Sum.getFloat() / recipe.gradAccum();
-                                if (logStep) {
-                                    long z = 0, n = 0;
-                                    for (NDArray x1 : out.x1()) {
-                                        CausalLM.LayerStats s = CausalLM.stats(x1);
-                                        z += s.zeros();
-                                        n += s.count();
-                                    }
-                                    zeroFrac += (double) z / n / recipe.gradAccum();
-                                }
-                            }
-                        }
-                        gradNorm = AdamW.gradNorm(params, scope);
-                        if (!Double.isFinite(gradNorm)) {
-                            throw diverged(t, stage, lambda, lastSaved);
-                        }
-                        double clip = recipe.gradClip() > 0 ? Math.min(1.0, recipe.gradClip() / (gradNorm + 1e-6)) : 1.0;
-                        adam.step(params, t, lr, clip, scope);
-                    }
-                    tokensSeen += tokensPerStep;
-                    stepsThisSession++;
-                    double secs = (System.nanoTime() - t0) / 1e9;
-                    double tokPerSec = (double) stepsThisSession * tokensPerStep / secs;
-                    double eta = secs / stepsThisSession * (total - t);
-                    String stageName = l1.stages().get(stage).name();
-
-                    if (logStep) {
-                        ObjectNode m = Json.MAPPER.createObjectNode();
-                        m.put("type", "train");
-                        m.put("step", t);
-                        m.put("stage", stage);
-                        m.put("stage_name", stageName);
-                        m.put("lambda", lambda);
-                        m.put("lr", lr);
-                        m.put("loss", lmLoss + lambda * l1Term);
-                        m.put("lm_loss", lmLoss);
-                        m.put("l1", l1Term);
-                        m.put("grad_norm", gradNorm);
-                        m.put("train_zero_fraction", zeroFrac);
-                        m.put("tokens", tokensSeen);
-                        m.put("tokens_per_s", Math.round(tokPerSec));
-                        run.appendMetrics(m);
-                        String line = String.format(Locale.ROOT,
-                                "stage %d/%d %-10s step %d/%d  loss %.4f  lm %.4f  l1 %.4f  λ %.4g  lr %.2e  sparsity %.1f%%  %,.0f tok/s  ETA %s",
-                                stage + 1, l1.stages().size(), stageName, t, total, lmLoss + lambda * l1Term, lmLoss, l1Term,
-                                lambda, lr, 100 * zeroFrac, tokPerSec, Durations.format(eta));
-                        if (bar.isTerminal()) {
-                            bar.update(t, String.format(Locale.ROOT, "loss %.3f sparsity %.1f%%", lmLoss, 100 * zeroFrac));
-                        } else {
-                            LOG.info(line);
-                        }
-                    } else {
-                        bar.update(t);
-                    }
-
-                    boolean stageEnd = stageEnds.contains(t);
-                    if (stageEnd || (recipe.eval().every() > 0 && t % recipe.eval().every() == 0)) {
-                        lastEval = evaluate(model, base, evalStream, windows);
-                        logEval(t, stage, lambda, lastEval);
-                    }
-                    if (stageEnd) {
-                        RunReports.write(run.path()); // charts and summary.md so far, in <run>/reports/
-                    }
-                    if (t >= stopAfterStep) {
-                        stopRequested = true;
-                    }
-                    boolean periodic = recipe.save().every() > 0 && t % recipe.save().every() == 0;
-                    if (stageEnd || periodic || stopRequested) {
-                        save(t, stage, lambda, lr, tokensSeen, config, weights, adam, act, actParam);
-                        lastSaved = t;
-                        run.prunePeriodic(recipe.save().keepLast(), stageEnds);
-                    }
-                    if (stopRequested && t < total) {
-                        String msg = "interrupted at step " + t + "/" + total + "; saved " + run.path().resolve(RunDir.saveName(t))
-                                + "; continue with: prosparse train --resume " + run.path();
-                        LOG.warn(msg);
-                        throw new ProsparseException(ProsparseException.Kind.INTERRUPTED, msg);
-                    }
-                }
-            }
-
-            // ---- final: the last weights, with the FATReLU shift when final_threshold is set ----------
-            return finish(config, weights, model, base, evalStream, windows, lastEval, total, act, actParam);
+            return s;
+        } catch (RuntimeException e) {
+            base.close();
+            throw e;
         }
     }
 
-    private Result finish(ModelConfig config, Weights weights, CausalLM model, NDManager base, TokenStream evalStream,
-            EvalWindows windows, SparsityResult lastEval, int total, Activation act, double actParam) {
-        SparsityResult before = lastEval != null ? lastEval : evaluate(model, base, evalStream, windows);
+    private Activation activation() {
+        return Activation.parse(recipe.activation(), "recipe key activation");
+    }
+
+    private void resume(Session s, RunDir.Save from) {
+        JsonNode state = from.trainerState();
+        s.step = state.path("global_step").asInt();
+        s.tokensSeen = state.path("tokens_seen").asLong();
+        s.lastSaved = s.step;
+        s.adam.load(from.dir().resolve(RunDir.OPTIMIZER));
+        policy.restoreState(state);
+        run.truncateMetricsAfter(s.step);
+        LOG.info("Resuming {} from {} (step {}/{})", run.path(), from.dir().getFileName(), s.step, schedule.totalSteps());
+    }
+
+    private void start(Session s) {
+        run.truncateMetricsAfter(-1); // a resumed run that never saved starts over: drop its old lines
+        LOG.info("Starting from {}: activation {} → {}; {} steps in {} stages, {} tokens per step", modelDir,
+                s.config.hiddenAct().hfName(), s.model.activation().hfName(), schedule.totalSteps(), schedule.stages().size(),
+                tokensPerStep());
+        log.eval(0, -1, 0.0, evaluate(s.model, s));
+    }
+
+    private long tokensPerStep() {
+        return (long) recipe.batchSize() * recipe.gradAccum() * recipe.seqLen();
+    }
+
+    // ---- train ----------------------------------------------------------------------------------------------------
+
+    private void train(Session s) {
+        TrainStep step = new TrainStep(s.engine, s.model, s.params, s.adam, s.data.sampler(), recipe);
+        LrSchedule lrs = new LrSchedule(recipe.optimizer().lr(), recipe.schedule().warmupSteps(),
+                recipe.schedule().minLrRatio(), schedule.totalSteps());
+        int total = schedule.totalSteps();
+        int first = s.step + 1;
+        long t0 = System.nanoTime();
+        try (Progress bar = Progress.start("train", total, "steps")) {
+            for (int t = first; t <= total; t++) {
+                if (stopRequested && t == first) {
+                    // Ctrl-C before any step of this session: nothing new to save
+                    throw new ProsparseException(ProsparseException.Kind.INTERRUPTED, "interrupted before step " + t
+                            + "; nothing new was saved" + (s.step > 0 ? "; continue with: prosparse train --resume " + run.path() : ""));
+                }
+                double lambda = policy.lambda(t);
+                double lr = lrs.at(t);
+                TrainStep.Stats stats = step.run(t, lambda, lr, s.base);
+                if (!stats.finite()) {
+                    throw diverged(t, lambda, s.lastSaved);
+                }
+                policy.observe(t, stats.zeroFraction());
+                s.step = t;
+                s.tokensSeen += tokensPerStep();
+                if (isLogStep(t)) {
+                    double secs = (System.nanoTime() - t0) / 1e9;
+                    int done = t - first + 1;
+                    log.step(t, lambda, lr, stats, s.tokensSeen, done * tokensPerStep() / secs, secs / done * (total - t), policy, bar);
+                } else {
+                    bar.update(t);
+                }
+                afterStep(s, t, lambda, lr);
+            }
+        }
+    }
+
+    private boolean isLogStep(int t) {
+        return t % recipe.logEvery() == 0 || t == schedule.totalSteps() || isStageEnd(t);
+    }
+
+    private boolean isStageEnd(int t) {
+        return t == schedule.end(schedule.stageAt(t));
+    }
+
+    /** Evaluation, saving, stage-end reports and Ctrl-C handling once step t is done. */
+    private void afterStep(Session s, int t, double lambda, double lr) {
+        boolean stageEnd = isStageEnd(t);
+        if (stageEnd || (recipe.eval().every() > 0 && t % recipe.eval().every() == 0)) {
+            s.lastEval = evaluate(s.model, s);
+            log.eval(t, schedule.stageAt(t), lambda, s.lastEval);
+        }
+        if (t >= stopAfterStep) {
+            stopRequested = true;
+        }
+        boolean periodic = recipe.save().every() > 0 && t % recipe.save().every() == 0;
+        if (stageEnd || periodic || stopRequested) {
+            saver.save(new Checkpointer.Progress(t, lambda, lr, s.tokensSeen), s.config, s.weights, s.adam,
+                    s.model.activation(), s.model.activationParam(), policy);
+            s.lastSaved = t;
+        }
+        if (stageEnd) {
+            writeReports();
+        }
+        if (stopRequested && t < schedule.totalSteps()) {
+            String msg = "interrupted at step " + t + "/" + schedule.totalSteps() + "; saved "
+                    + run.path().resolve(RunDir.saveName(t)) + "; continue with: prosparse train --resume " + run.path();
+            LOG.warn(msg);
+            throw new ProsparseException(ProsparseException.Kind.INTERRUPTED, msg);
+        }
+    }
+
+    /** Charts and summary.md so far, in {@code <run>/reports/}; a failure there is logged, never fatal to training. */
+    private void writeReports() {
+        try {
+            RunReports.write(run.path());
+        } catch (RuntimeException | LinkageError e) {
+            LOG.warn("Could not write the run reports in {} ({}); training goes on, and `prosparse report training --run {}`"
+                    + " draws them later", run.path().resolve("reports"), e, run.path());
+        }
+    }
+
+    // ---- final ----------------------------------------------------------------------------------------------------
+
+    /** The last weights as {@code final/} (with the FATReLU shift when final_threshold and final_format say so). */
+    private Result finish(Session s) {
+        int total = schedule.totalSteps();
+        Activation act = s.model.activation();
+        double actParam = s.model.activationParam();
+        SparsityResult trained = s.lastEval != null ? s.lastEval : evaluate(s.model, s);
+        SparsityResult shifted = trained;
         Activation finalAct = act;
         double finalParam = actParam;
-        SparsityResult after = before;
         if (recipe.finalThreshold() != null) {
-            finalAct = Activation.FATRELU;
-            finalParam = recipe.finalThreshold();
-            after = evaluate(new CausalLM(config, weights, finalAct, finalParam), base, evalStream, windows);
+            shifted = evaluate(new CausalLM(s.config, s.weights, Activation.FATRELU, recipe.finalThreshold()), s);
+            if (recipe.finalFormat() == Recipe.FinalFormat.FATRELU) {
+                finalAct = Activation.FATRELU;
+                finalParam = recipe.finalThreshold();
+            }
         }
         ObjectNode report = Json.MAPPER.createObjectNode();
         report.put("steps", total);
-        report.set("trained", summary(act, actParam, before));
-        report.set("final", summary(finalAct, finalParam, after));
-        ObjectNode sidecar = Json.MAPPER.createObjectNode();
-        sidecar.put("source_checkpoint", modelDir.toString());
-        sidecar.put("activation", finalAct.hfName());
-        sidecar.put("activation_param", finalParam);
-        sidecar.put("step", total);
-        sidecar.put("stage", "final");
-        sidecar.put("l1_lambda", l1.lambda(total));
-        Path finalDir = run.path().resolve("final");
-        RunDir.writeCheckpoint(finalDir, config.withActivation(finalAct, finalParam).withDtype(recipe.save().dtype()),
-                weights, dtype(recipe.save().dtype()), modelDir, sidecar, Map.of(), null);
-        try {
-            dev.prosparse.util.AtomicFiles.writeString(run.path().resolve("final_report.json"),
-                    Json.PRETTY.writeValueAsString(report) + "\n");
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-        ObjectNode m = Json.MAPPER.createObjectNode();
-        m.put("type", "final");
-        m.put("step", total);
-        m.setAll(report);
-        run.appendMetrics(m);
-        LOG.info(String.format(Locale.ROOT, "Trained: perplexity %.2f, sparsity %.2f%%  (%s)", before.perplexity(),
-                100 * before.zeroFraction(), act.hfName()));
+        report.set("trained", summary(act, actParam, trained));
         if (recipe.finalThreshold() != null) {
-            LOG.info(String.format(Locale.ROOT, "With FATReLU t=%s: perplexity %.2f, sparsity %.2f%%",
-                    recipe.finalThreshold(), after.perplexity(), 100 * after.zeroFraction()));
+            report.set("shifted", summary(Activation.FATRELU, recipe.finalThreshold(), shifted));
         }
-        RunReports.write(run.path());
-        LOG.info("Final checkpoint: {}; reports in {}", finalDir, run.path().resolve("reports"));
-        return new Result(finalDir, before, after, total);
+        report.put("final_format", recipe.finalFormat().yaml());
+        report.set("final", summary(finalAct, finalParam, finalAct == act ? trained : shifted));
+        Path finalDir = saver.writeFinal(s.config, s.weights, finalAct, finalParam, policy.lambda(total));
+        AtomicFiles.writeString(run.path().resolve("final_report.json"), Checkpointer.pretty(report) + "\n");
+        log.finish(total, report);
+        LOG.info(String.format(Locale.ROOT, "Trained: perplexity %.2f, sparsity %.2f%%  (%s)", trained.perplexity(),
+                100 * trained.zeroFraction(), act.hfName()));
+        if (recipe.finalThreshold() != null) {
+            LOG.info(String.format(Locale.ROOT, "With FATReLU t=%s: perplexity %.2f, sparsity %.2f%%%s", recipe.finalThreshold(),
+                    shifted.perplexity(), 100 * shifted.zeroFraction(),
+                    finalAct == Activation.FATRELU ? "" : " (not applied: final_format is relu)"));
+        }
+        writeReports();
+        LOG.info("Final checkpoint: {} (hidden_act {}: {}); reports in {}", finalDir, finalAct.hfName(), loadsWhere(finalAct),
+                run.path().resolve("reports"));
+        return new Result(finalDir, trained, finalAct == act ? trained : shifted, total);
+    }
+
+    /** Which software loads a checkpoint with this activation, for the closing line of a run. */
+    static String loadsWhere(Activation act) {
+        switch (act) {
+            case RELU:
+            case SILU:
+                return "loads in prosparse and stock transformers as it is";
+            case FATRELU:
+                return "loads in prosparse, vLLM (FatreluAndMul) and MiniCPM-S-style remote code, not in stock transformers;"
+                        + " set final_format: relu for a transformers-loadable ReLU checkpoint";
+            default:
+                return "loads in prosparse; stock transformers has no " + act.hfName() + " activation";
+        }
     }
 
     private static ObjectNode summary(Activation act, double param, SparsityResult r) {
@@ -319,91 +319,20 @@ public final class Trainer {
         if (act.takesParam()) {
             o.put("activation_param", param);
         }
-        putResult(o, r);
+        MetricsLog.putResult(o, r);
         return o;
     }
 
-    /** loss, perplexity, zero_fraction and layer_zero_fraction of an evaluation. */
-    private static void putResult(ObjectNode o, SparsityResult r) {
-        o.put("loss", r.loss());
-        o.put("perplexity", r.perplexity());
-        o.put("zero_fraction", r.zeroFraction());
-        ArrayNode layers = o.putArray("layer_zero_fraction");
-        for (int l = 0; l < r.layers(); l++) {
-            layers.add(r.zeroFraction(l));
-        }
-    }
-
-    private SparsityResult evaluate(CausalLM model, NDManager base, TokenStream evalStream, EvalWindows windows) {
-        return Torch.noGrad(() -> SparsityEvaluator.evaluate(model, base, evalStream, windows,
+    private SparsityResult evaluate(CausalLM model, Session s) {
+        return Torch.noGrad(() -> SparsityEvaluator.evaluate(model, s.base, s.data.eval(), s.data.windows(),
                 SparsityEvaluator.DEFAULT_BATCH, null));
     }
 
-    private void logEval(int step, int stage, double lambda, SparsityResult r) {
-        ObjectNode m = Json.MAPPER.createObjectNode();
-        m.put("type", "eval");
-        m.put("step", step);
-        m.put("stage", stage);
-        m.put("lambda", lambda);
-        putResult(m, r);
-        run.appendMetrics(m);
-        LOG.info(String.format(Locale.ROOT, "eval @ step %d: loss %.4f  perplexity %.3f  sparsity %.2f%%", step, r.loss(),
-                r.perplexity(), 100 * r.zeroFraction()));
-    }
-
-    private void save(int t, int stage, double lambda, double lr, long tokensSeen, ModelConfig config, Weights weights,
-            AdamW adam, Activation act, double actParam) {
-        ObjectNode state = Json.MAPPER.createObjectNode();
-        state.put("global_step", t);
-        state.put("total_steps", l1.totalSteps());
-        state.put("stage", stage);
-        state.put("stage_name", l1.stages().get(stage).name());
-        state.put("l1_lambda", lambda);
-        state.put("lr", lr);
-        state.put("tokens_seen", tokensSeen);
-        state.put("seed", recipe.seed());
-        ObjectNode cursor = state.putObject("data_cursor");
-        cursor.put("sampler", "seeded random windows: SplittableRandom(mix(seed, step, micro_batch))");
-        cursor.put("next_step", t + 1);
-        ObjectNode rng = state.putObject("rng");
-        rng.put("kind", "stateless; batches are a function of (seed, step, micro_batch)");
-        rng.put("seed", recipe.seed());
-        state.put("recipe_sha256", Hashing.sha256(recipe.toYaml()));
-        ObjectNode sidecar = Json.MAPPER.createObjectNode();
-        sidecar.put("source_checkpoint", modelDir.toString());
-        sidecar.put("activation", act.hfName());
-        sidecar.put("activation_param", actParam);
-        sidecar.put("step", t);
-        sidecar.put("stage", l1.stages().get(stage).name());
-        sidecar.put("l1_lambda", lambda);
-        Map<String, byte[]> extra = new LinkedHashMap<>();
-        try {
-            extra.put(RunDir.TRAINER_STATE, (Json.PRETTY.writeValueAsString(state) + "\n").getBytes(StandardCharsets.UTF_8));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-        // weights are saved as float32 so that --resume continues bit-for-bit
-        RunDir.writeCheckpoint(run.path().resolve(RunDir.saveName(t)), config.withActivation(act, actParam).withDtype("float32"),
-                weights, DType.F32, modelDir, sidecar, extra, dir -> adam.save(dir.resolve(RunDir.OPTIMIZER)));
-        LOG.info("Saved {}", run.path().resolve(RunDir.saveName(t)));
-    }
-
-    private ProsparseException diverged(int t, int stage, double lambda, int lastSaved) {
+    private ProsparseException diverged(int t, double lambda, int lastSaved) {
         String last = lastSaved > 0 ? run.path().resolve(RunDir.saveName(lastSaved)).toString() : "none (no save yet)";
         return new ProsparseException(ProsparseException.Kind.DIVERGED, String.format(Locale.ROOT,
-                "the loss became NaN or infinite at step %d (stage %d, λ=%.4g); nothing after the last good checkpoint"
-                        + " was saved. Last good checkpoint: %s. Lower the learning rate (--set optimizer.lr=…) or λ and"
-                        + " continue with --resume %s", t, stage, lambda, last, run.path()));
-    }
-
-    static DType dtype(String hf) {
-        switch (hf) {
-            case "bfloat16":
-                return DType.BF16;
-            case "float16":
-                return DType.F16;
-            default:
-                return DType.F32;
-        }
+                "the loss or the gradients became NaN or infinite at step %d (stage %d, λ=%.4g); nothing after the last"
+                        + " good checkpoint was saved. Last good checkpoint: %s. Lower the learning rate (--set optimizer.lr=…)"
+                        + " or λ and continue with --resume %s", t, schedule.stageAt(t), lambda, last, run.path()));
     }
 }

@@ -22,7 +22,7 @@ public final class Messages {
         return "'" + printable(value, MAX_QUOTED) + "'";
     }
 
-    /** {@code value} with control characters escaped and at most {@code max} characters (plus "..."). */
+    /** {@code value} with control characters and lone surrogates escaped and at most {@code max} characters (plus "..."). */
     public static String printable(String value, int max) {
         StringBuilder b = new StringBuilder(Math.min(value.length(), max) + 8);
         for (int i = 0; i < value.length(); i++) {
@@ -35,7 +35,8 @@ public final class Messages {
                 case '\r' -> b.append("\\r");
                 case '\t' -> b.append("\\t");
                 default -> {
-                    if (c < 0x20 || c == 0x7F || c == '\u2028' || c == '\u2029' || c == '\u0085') {
+                    if (c < 0x20 || c == 0x7F || c == '\u2028' || c == '\u2029' || c == '\u0085'
+                            || (Character.isSurrogate(c) && !pairedAt(value, i))) {
                         b.append(String.format("\\u%04x", (int) c));
                     } else {
                         b.append(c);
@@ -44,6 +45,27 @@ public final class Messages {
             }
         }
         return b.toString();
+    }
+
+    /**
+     * Whether {@code s} holds a UTF-16 surrogate without its partner (JSON text can spell one as a
+     * {@code \\uXXXX} escape). UTF-8 cannot encode it: written out it becomes '?', so such a name never
+     * survives a round trip.
+     */
+    public static boolean loneSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (Character.isSurrogate(s.charAt(i)) && !pairedAt(s, i)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether the surrogate at {@code i} is half of a valid high-low pair. */
+    private static boolean pairedAt(String s, int i) {
+        char c = s.charAt(i);
+        return Character.isHighSurrogate(c) ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
+                : i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
     }
 
     /**

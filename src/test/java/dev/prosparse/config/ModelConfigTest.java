@@ -86,16 +86,78 @@ class ModelConfigTest {
 
     @Test
     void unsupportedFeaturesAreRefusedByKey() {
-        assertRefused(llama(",\"rope_scaling\":{\"rope_type\":\"linear\",\"factor\":2.0}"), "rope_scaling");
-        assertRefused(llama(",\"rope_parameters\":{\"rope_theta\":1e4,\"rope_type\":\"llama3\"}"), "rope_parameters.rope_type");
-        assertRefused(llama(",\"attention_bias\":true"), "attention_bias");
+        assertRefused(llama(",\"rope_scaling\":{\"rope_type\":\"linear\",\"factor\":2.0}"), "rope_scaling.rope_type \"linear\"");
+        assertRefused(llama(",\"rope_scaling\":{\"type\":\"dynamic\",\"factor\":2.0}"), "rope_scaling.rope_type \"dynamic\"");
+        assertRefused(llama(",\"rope_parameters\":{\"rope_theta\":1e4,\"rope_type\":\"yarn\"}"), "rope_parameters.rope_type \"yarn\"");
+        assertRefused(llama(",\"rope_parameters\":{\"rope_theta\":1e4,\"rope_type\":\"llama3\"}"), "rope_parameters.factor is missing");
         assertRefused(llama(",\"mlp_bias\":true"), "mlp_bias");
-        assertRefused(llama(",\"sliding_window\":4096"), "sliding_window");
         assertRefused(llama(",\"hidden_act\":\"gelu\"").replace("\"hidden_act\":\"silu\",", ""), "gelu");
-        assertRefused(llama("").replace("\"llama\"", "\"mistral\""), "model_type");
+        assertRefused(llama("").replace("\"llama\"", "\"gpt2\""), "model_type \"gpt2\" is not supported; prosparse handles llama, mistral, qwen2, qwen3, minicpm");
+        assertRefused(llama(",\"layer_types\":[\"sliding_attention\"]").replace("\"llama\"", "\"qwen2\""), "layer_types[0] is sliding_attention");
+        assertRefused(llama(",\"layer_types\":[\"chunked_attention\"]").replace("\"llama\"", "\"qwen3\""), "layer_types[0] \"chunked_attention\"");
+        assertRefused(llama(",\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":8.0,\"low_freq_factor\":1.0,"
+                + "\"high_freq_factor\":4.0,\"original_max_position_embeddings\":8192}").replace("\"llama\"", "\"minicpm\""),
+                "rope_scaling.rope_type \"llama3\" is not supported for minicpm");
         assertRefused(llama("").replace("\"num_key_value_heads\":1", "\"num_key_value_heads\":3"), "num_key_value_heads");
         assertRefused("[1,2]", "JSON object");
         assertRefused("{", "not valid JSON");
+    }
+
+    /** The per-family rules of transformers 5.17 (see AttentionFeatures), one config each. */
+    @Test
+    void familyFeaturesFollowTransformers() {
+        ModelConfig llama = ModelConfig.parse(llama(",\"attention_bias\":true,\"sliding_window\":2"), "t");
+        assertTrue(llama.qkvBias() && llama.oBias() && !llama.qkNorm());
+        assertEquals(0, llama.slidingWindow(0), "llama ignores sliding_window, as transformers does");
+        ModelConfig qwen2 = ModelConfig.parse(llama(",\"attention_bias\":false").replace("\"llama\"", "\"qwen2\""), "t");
+        assertTrue(qwen2.qkvBias() && !qwen2.oBias() && !qwen2.qkNorm(), "qwen2: q/k/v bias always, o_proj none");
+        ModelConfig qwen3 = ModelConfig.parse(llama("").replace("\"llama\"", "\"qwen3\""), "t");
+        assertTrue(!qwen3.qkvBias() && qwen3.qkNorm());
+        ModelConfig mistral = ModelConfig.parse(llama(",\"attention_bias\":true").replace("\"llama\"", "\"mistral\""), "t");
+        assertTrue(!mistral.qkvBias() && !mistral.oBias());
+        assertEquals(4096, mistral.slidingWindow(0), "MistralConfig's default window when the key is absent");
+        ModelConfig mistralNull = ModelConfig.parse(llama(",\"sliding_window\":null").replace("\"llama\"", "\"mistral\""), "t");
+        assertEquals(0, mistralNull.slidingWindow(0));
+    }
+
+    @Test
+    void qwenSlidingWindowLayers() {
+        String four = llama("").replace("\"llama\"", "\"qwen2\"").replace("\"num_hidden_layers\":1", "\"num_hidden_layers\":4");
+        // use_sliding_window false: no window whatever sliding_window says (Qwen2.5's hub configs)
+        ModelConfig off = ModelConfig.parse(four.replace("}", ",\"sliding_window\":32,\"max_window_layers\":2}"), "t");
+        assertEquals(java.util.List.of(0, 0, 0, 0), off.attention().slidingWindows());
+        // on, without layer_types: layers from max_window_layers on slide
+        ModelConfig on = ModelConfig.parse(four.replace("}", ",\"use_sliding_window\":true,\"sliding_window\":32,\"max_window_layers\":2}"), "t");
+        assertEquals(java.util.List.of(0, 0, 32, 32), on.attention().slidingWindows());
+        // transformers 5's layer_types wins over max_window_layers
+        ModelConfig typed = ModelConfig.parse(four.replace("}", ",\"use_sliding_window\":true,\"sliding_window\":32,"
+                + "\"max_window_layers\":2,\"layer_types\":[\"sliding_attention\",\"full_attention\",\"full_attention\",\"sliding_attention\"]}"), "t");
+        assertEquals(java.util.List.of(32, 0, 0, 32), typed.attention().slidingWindows());
+    }
+
+    /** Real hub configs carry the legacy keys: rope_scaling (type or rope_type) and a top-level rope_theta. */
+    @Test
+    void legacyRopeScalingEqualsRopeParameters() {
+        ModelConfig modern = ModelConfig.read(Fixtures.model("tiny-llama3"));
+        assertEquals(RopeParameters.RopeType.LLAMA3, modern.rope().type());
+        assertEquals(new RopeParameters(RopeParameters.RopeType.LLAMA3, 500000.0, 8.0, 1.0, 4.0, 64), modern.rope());
+        ModelConfig legacy = ModelConfig.parse(llama(",\"rope_theta\":500000.0,\"rope_scaling\":{\"factor\":8.0,"
+                + "\"low_freq_factor\":1.0,\"high_freq_factor\":4.0,\"original_max_position_embeddings\":64,\"rope_type\":\"llama3\"}"), "t");
+        assertEquals(modern.rope(), legacy.rope());
+        ModelConfig plain = ModelConfig.parse(llama(",\"rope_theta\":1000000.0,\"rope_scaling\":null"), "t");
+        assertEquals(new RopeParameters(RopeParameters.RopeType.DEFAULT, 1e6, 0, 0, 0, 0), plain.rope());
+    }
+
+    @Test
+    void newFixturesParse() {
+        ModelConfig qwen3 = ModelConfig.read(Fixtures.model("tiny-qwen3"));
+        assertEquals(48, qwen3.headDim(), "head_dim independent of hidden/heads (128/4 = 32)");
+        assertTrue(qwen3.qkNorm() && qwen3.tieWordEmbeddings());
+        assertEquals(1e6, qwen3.ropeTheta());
+        ModelConfig mistral = ModelConfig.read(Fixtures.model("tiny-mistral"));
+        assertEquals(java.util.List.of(64, 64, 64, 64), mistral.attention().slidingWindows());
+        assertFalse(mistral.tieWordEmbeddings());
+        assertTrue(ModelConfig.read(Fixtures.model("tiny-qwen2")).qkvBias());
     }
 
     @Test

@@ -120,20 +120,25 @@ class HubDownloaderTest {
         byte[] weights = Files.readAllBytes(source.resolve("model.safetensors"));
         long cut = 1_000_000;
         hub.cutNextAfter = cut;
-        // the fake CDN stops sending but keeps the connection open: the stall watchdog ends the transfer
+        // The fake CDN stops sending after `cut` bytes but keeps the connection open: the stall watchdog ends the
+        // transfer. Nothing below depends on timing: on a loaded machine the watchdog may fire during a pause
+        // before the cut too, so the test asks only that what arrived is kept and the resume continues from it.
+        // (5 s, not the default 60, so that the test stays short; a pause that long before the first byte is
+        // beyond any load this suite runs under.)
         ProsparseException e = assertThrows(ProsparseException.class,
-                () -> new HubDownloader(env(null), Duration.ofSeconds(1)).download(REPO, "main"));
+                () -> new HubDownloader(env(null), Duration.ofSeconds(5)).download(REPO, "main"));
         assertTrue(e.getMessage().contains("run the same command again to resume"), e.getMessage());
         Path blobs = cache.resolve("models--prosparse-test--tiny-llama/blobs");
         Path part = blobs.resolve(FakeHub.sha256(weights) + ".incomplete");
         assertTrue(Files.isRegularFile(part), "the partial file is kept for resuming");
-        assertEquals(cut, Files.size(part));
+        long kept = Files.size(part);
+        assertTrue(kept > 0 && kept <= cut, "kept " + kept + " bytes of the " + cut + " sent");
         assertFalse(Files.exists(cache.resolve("models--prosparse-test--tiny-llama/refs/main")),
                 "refs/main is written only when the snapshot is complete");
 
         HfCache.Snapshot s = new HubDownloader(env(null)).download(REPO, "main");
         List<FakeHub.Request> gets = hub.requests("cdn", "GET");
-        assertEquals("bytes=" + cut + "-", gets.get(gets.size() - 1).range(), "resumed where it stopped");
+        assertEquals("bytes=" + kept + "-", gets.get(gets.size() - 1).range(), "resumed where it stopped");
         assertArrayEquals(weights, Files.readAllBytes(s.dir().resolve("model.safetensors")));
         assertFalse(Files.exists(part));
     }

@@ -10,6 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.prosparse.ProsparseException.Kind;
 import dev.prosparse.io.SafetensorsWriter.TensorSource;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -93,6 +97,43 @@ class CheckpointFilesTest {
         }
     }
 
+    /**
+     * Shard names that cannot be a file beside the index are refused on read, naming the key: before this, a
+     * lone surrogate read from a {@code \\udead} escape was accepted and written back as '?' (fuzz finding, kept
+     * as src/test/resources/fuzz/index/crash-lone-surrogate-newline.json). Exit code 3 (a checkpoint problem).
+     */
+    @Test
+    void refusesShardNamesThatCannotBeFileNames() throws IOException {
+        Path file = dir.resolve(SafetensorsIndex.FILE_NAME);
+        Map<String, String[]> cases = new LinkedHashMap<>();
+        // JSON text as written in the file: the backslash escapes are decoded by the JSON reader
+        cases.put("{\"weight_map\": {\"x\": \"\\udead\\nmodel-00001-of-00002.safetensors\"}}",
+                new String[] {"weight_map key 'x'", "\\u000a", "control character"});
+        cases.put("{\"weight_map\": {\"x\": \"\\udeadmodel.safetensors\"}}",
+                new String[] {"weight_map key 'x'", "'\\udeadmodel.safetensors'", "lone UTF-16 surrogate"});
+        cases.put("{\"weight_map\": {\"x\": \"model\\ud800.safetensors\"}}", new String[] {"lone UTF-16 surrogate"});
+        cases.put("{\"weight_map\": {\"x\\udead\": \"model.safetensors\"}}",
+                new String[] {"weight_map key 'x\\udead'", "tensor name", "lone UTF-16 surrogate"});
+        cases.put("{\"weight_map\": {\"x\": \"a\\tb.safetensors\"}}", new String[] {"'x'", "\\u0009"});
+        cases.put("{\"weight_map\": {\"x\": \"a\\u0085b.safetensors\"}}", new String[] {"'x'", "control character"});
+        cases.put("{\"weight_map\": {\"x\": \"a\\\\b.safetensors\"}}", new String[] {"'x'", "path separator"});
+        cases.put("{\"weight_map\": {\"x\": \"\"}}", new String[] {"'x'", "empty"});
+        for (Map.Entry<String, String[]> c : cases.entrySet()) {
+            Files.writeString(file, c.getKey(), StandardCharsets.UTF_8);
+            assertFails(Kind.CHECKPOINT, () -> SafetensorsIndex.read(file), c.getValue());
+            assertFails(Kind.CHECKPOINT, () -> SafetensorsIndex.read(file), "re-download");
+        }
+        // a valid surrogate pair (an emoji) is a legal file name and survives a rewrite exactly
+        Files.writeString(file, "{\"weight_map\": {\"x\\ud83d\\ude00\": \"m\\ud83d\\ude00.safetensors\"}}");
+        SafetensorsIndex index = SafetensorsIndex.read(file);
+        assertEquals(Map.of("x\ud83d\ude00", "m\ud83d\ude00.safetensors"), index.weightMap());
+        index.write(dir.resolve("copy.json"));
+        assertEquals(index.weightMap(), SafetensorsIndex.read(dir.resolve("copy.json")).weightMap());
+        assertThrows(IllegalArgumentException.class, () -> SafetensorsIndex.of(Map.of("t", "a\ud800.safetensors"), 1));
+        assertThrows(IllegalArgumentException.class, () -> SafetensorsIndex.of(Map.of("t", "a\nb.safetensors"), 1));
+        assertThrows(IllegalArgumentException.class, () -> SafetensorsIndex.of(Map.of("t\udc00", "a.safetensors"), 1));
+    }
+
     @Test
     void opensAShardedCheckpoint() {
         writeShardedCheckpoint();
@@ -152,16 +193,52 @@ class CheckpointFilesTest {
             assertArrayEquals(new long[] {4096, 128}, embed.shape());
             float[] data = files.readFloat32("model.embed_tokens.weight");
             assertEquals(4096 * 128, data.length);
-            assertArrayEquals(new float[] {-0.00136566162109375f, -0.006072998046875f, 0.0019989013671875f},
+            // The first three bf16 values, as raw little-endian 16-bit patterns read straight from the file (not
+            // through our reader), decoded by hand: sign bit, 8 exponent bits (bias 127), 7 mantissa bits.
+            //   0xBAB3 = 1 01110101 0110011: exponent 117 → 2^-10, mantissa 51 → -(128 + 51)/128 · 2^-10 = -179 · 2^-17
+            //   0xBBC7 = 1 01110111 1000111: exponent 119 → 2^-8,  mantissa 71 → -(128 + 71)/128 · 2^-8  = -199 · 2^-15
+            //   0x3B03 = 0 01110110 0000011: exponent 118 → 2^-9,  mantissa 3  → +(128 + 3)/128 · 2^-9   = +131 · 2^-16
+            long at = dataOffset(modelDir.resolve("model.safetensors"), embed.begin());
+            assertArrayEquals(new int[] {0xBAB3, 0xBBC7, 0x3B03}, rawU16(modelDir.resolve("model.safetensors"), at, 3));
+            assertArrayEquals(new float[] {-179 * 0x1p-17f, -199 * 0x1p-15f, 131 * 0x1p-16f},
                     java.util.Arrays.copyOf(data, 3));
             double sum = 0;
             for (float v : data) {
                 sum += v;
             }
+            // Recorded from an independent decoder (Python: struct-unpack each uint16, shift left 16 bits, read as a
+            // float32, sum in file order in double precision): -494.88971828389913.
             assertEquals(-494.88971828389913, sum, 1e-9);
             assertEquals(files.shards().stream().mapToLong(f -> f.tensors().stream()
                     .mapToLong(TensorInfo::byteLength).sum()).sum(), files.totalBytes());
             assertTrue(Set.copyOf(files.names()).contains("lm_head.weight"));
+        }
+    }
+
+    /** Absolute file offset of a tensor's data: 8-byte header length, the header, then {@code begin}. */
+    private static long dataOffset(Path file, long begin) {
+        try (FileChannel ch = FileChannel.open(file)) {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            ch.read(len, 0);
+            return 8 + len.flip().getLong() + begin;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** {@code n} little-endian unsigned 16-bit words at {@code offset}, read with plain NIO. */
+    private static int[] rawU16(Path file, long offset, int n) {
+        try (FileChannel ch = FileChannel.open(file)) {
+            ByteBuffer b = ByteBuffer.allocate(2 * n).order(ByteOrder.LITTLE_ENDIAN);
+            ch.read(b, offset);
+            b.flip();
+            int[] out = new int[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = b.getShort() & 0xFFFF;
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

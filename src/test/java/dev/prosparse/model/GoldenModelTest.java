@@ -33,7 +33,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * ({@code fixtures/golden}), to the tolerances of {@code fixtures/README.md}.
  */
 class GoldenModelTest {
-    static final String[] MODELS = {"tiny-llama", "small-llama", "tiny-minicpm"};
+    static final String[] MODELS = {"tiny-llama", "small-llama", "tiny-minicpm",
+        "tiny-llama3", "tiny-qwen2", "tiny-qwen3", "tiny-mistral"};
     static final String[] ACTS = {"silu", "relu", "fatrelu", "drelu", "relu2", "shiftrelu"};
     /** "exact up to a few entries whose pre-activation sits within 1e-6 of the threshold". */
     static final int ZERO_COUNT_SLACK = 3;
@@ -63,6 +64,12 @@ class GoldenModelTest {
 
     static JsonNode golden(String model) throws IOException {
         return Json.MAPPER.readTree(Fixtures.golden(model + ".json").toFile());
+    }
+
+    /** The golden windows' shape: [2, 32] for the first fixtures, [2, 48] for the families added later. */
+    static Shape inputShape(String model) throws IOException {
+        JsonNode s = golden(model).get("input_ids_shape");
+        return s == null ? new Shape(2, 32) : new Shape(s.get(0).asLong(), s.get(1).asLong());
     }
 
     static long[] inputIds(String model) {
@@ -105,7 +112,7 @@ class GoldenModelTest {
                 Weights w = Weights.load(config, files, base);
                 NDManager scope = base.newSubManager()) {
             CausalLM model = new CausalLM(config, w, act, g.get("param").asDouble());
-            NDArray input = Torch.fromLongs(scope, ids, new Shape(2, 32));
+            NDArray input = Torch.fromLongs(scope, ids, inputShape(modelName));
             CausalLM.Output out = model.forward(input, true);
 
             // logits: the whole [2, 32, V] for silu and relu, the last position [2, V] for the others
@@ -133,7 +140,8 @@ class GoldenModelTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-llama", "small-llama", "tiny-minicpm"})
+    @ValueSource(strings = {"tiny-llama", "small-llama", "tiny-minicpm", "tiny-llama3", "tiny-qwen2", "tiny-qwen3",
+        "tiny-mistral"})
     void gradientsMatchTransformers(String modelName) throws IOException {
         JsonNode g = golden(modelName).get("grad_check");
         Path dir = Fixtures.model(modelName);
@@ -145,7 +153,7 @@ class GoldenModelTest {
                 p.setRequiresGradient(true);
             }
             CausalLM model = new CausalLM(config, w, Activation.RELU, 0);
-            NDArray input = Torch.fromLongs(scope, inputIds(modelName), new Shape(2, 32));
+            NDArray input = Torch.fromLongs(scope, inputIds(modelName), inputShape(modelName));
             double lossValue;
             try (GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
                 CausalLM.Output out = model.forward(input, true);

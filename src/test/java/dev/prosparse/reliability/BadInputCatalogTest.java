@@ -42,8 +42,24 @@ class BadInputCatalogTest {
     @TempDir
     Path dir;
 
-    /** One row: what is wrong, and how to make the tool meet it. */
-    record Case(String area, String input, Consumer<Path> run) {
+    /** Exit codes by what went wrong (ProsparseException's contract, written out here, not read from it). */
+    static final int USAGE = 2;
+    static final int CHECKPOINT = 3;
+    static final int IO = 5;
+
+    /**
+     * One row: what is wrong, the exit code it must give — decided here from the kind of problem (a flaw in a
+     * checkpoint file or folder is 3, a failed write is 5), never copied from the tool's output — and how to
+     * make the tool meet it. {@code bug}, when set, names a known deviation: the tool exits {@code today}
+     * instead, and the row says so until it is fixed (then this test fails and the mark must go).
+     */
+    record Case(String area, String input, int exit, Consumer<Path> run, KnownBug bug) {
+        Case(String area, String input, int exit, Consumer<Path> run) {
+            this(area, input, exit, run, null);
+        }
+    }
+
+    record KnownBug(int today, String why) {
     }
 
     @Test
@@ -52,7 +68,8 @@ class BadInputCatalogTest {
         doc.append("# Bad inputs and what prosparse says\n\n")
                 .append("Every row below is a test case of `BadInputCatalogTest`: the input is built, the tool reads it,\n")
                 .append("and the message must be exactly the one shown (`<dir>` is the folder the test used). The exit code\n")
-                .append("is the process status of the CLI (2 usage, 3 checkpoint format, 5 I/O). The parsers are also fuzzed\n")
+                .append("is the process status of the CLI (2 usage, 3 checkpoint format, 5 I/O); each row's code is written\n")
+                .append("down in the test from the kind of problem and asserted. The parsers are also fuzzed\n")
                 .append("(`ParserFuzzTest`, `scripts/fuzz-ci.sh`): no input makes them fail other than with one such line.\n\n")
                 .append("Regenerate after changing a message: `mvn test -Dtest=BadInputCatalogTest -Dprosparse.updateDocs=true`.\n");
         String area = null;
@@ -60,6 +77,8 @@ class BadInputCatalogTest {
         for (Case c : cases()) {
             Path work = Files.createDirectories(dir.resolve("case-" + rows++));
             ProsparseException e = assertThrows(ProsparseException.class, () -> c.run().accept(work), c.input());
+            assertEquals(c.bug() == null ? c.exit() : c.bug().today(), e.exitCode(), c.input() + ": " + e.getMessage()
+                    + (c.bug() == null ? "" : " (known bug: " + c.bug().why() + "; fixed? then remove the mark)"));
             String msg = e.getMessage();
             assertTrue(msg != null && !msg.contains("\n") && msg.length() <= FuzzTargets.MAX_MESSAGE, c.input() + ": " + msg);
             if (!c.area().equals(area)) {
@@ -68,7 +87,9 @@ class BadInputCatalogTest {
             }
             String shown = msg.replace(work.toAbsolutePath().toString(), "<dir>").replace(work.toString(), "<dir>")
                     .replaceAll("\\.tmp-[0-9a-f]+", ".tmp-…");
-            doc.append("| ").append(cell(c.input())).append(" | ").append(e.exitCode()).append(" | ")
+            String exit = c.bug() == null ? String.valueOf(c.exit())
+                    : c.exit() + " (today " + c.bug().today() + ": " + c.bug().why() + ")";
+            doc.append("| ").append(cell(c.input())).append(" | ").append(cell(exit)).append(" | ")
                     .append(cell(shown)).append(" |\n");
         }
         String generated = doc.toString();
@@ -93,85 +114,98 @@ class BadInputCatalogTest {
     static List<Case> cases() {
         List<Case> c = new ArrayList<>();
         String st = "safetensors file";
-        c.add(new Case(st, "File shorter than the 8-byte length prefix", d -> open(d, new byte[] {1, 2, 3})));
-        c.add(new Case(st, "Header length 0", d -> open(d, withLength(0, bytes(OK, 8)))));
-        c.add(new Case(st, "Header length 2⁶⁴−1 (all bits set)", d -> open(d, withLength(-1, bytes(OK, 8)))));
-        c.add(new Case(st, "Header length past the end of the file", d -> open(d, withLength(1_000_000, bytes(OK, 8)))));
-        c.add(new Case(st, "Header bytes that are not UTF-8", d -> open(d, file(new byte[] {'{', '"', (byte) 0xFF, '"', ':', '1', '}'}, 0))));
-        c.add(new Case(st, "Header JSON cut off", d -> open(d, file("{\"w\":{\"dtype\":", 0))));
-        c.add(new Case(st, "Header a JSON array, not an object", d -> open(d, file("[1,2]", 0))));
-        c.add(new Case(st, "Nesting bomb: 100,000 `[`", d -> open(d, file("{\"w\":" + "[".repeat(100_000), 0))));
-        c.add(new Case(st, "A number of 2,000 digits", d -> open(d, file("{\"w\":{\"dtype\":\"F32\",\"shape\":[" + "9".repeat(2000)
+        c.add(new Case(st, "File shorter than the 8-byte length prefix", CHECKPOINT, d -> open(d, new byte[] {1, 2, 3})));
+        c.add(new Case(st, "Header length 0", CHECKPOINT, d -> open(d, withLength(0, bytes(OK, 8)))));
+        c.add(new Case(st, "Header length 2⁶⁴−1 (all bits set)", CHECKPOINT, d -> open(d, withLength(-1, bytes(OK, 8)))));
+        c.add(new Case(st, "Header length past the end of the file", CHECKPOINT, d -> open(d, withLength(1_000_000, bytes(OK, 8)))));
+        c.add(new Case(st, "Header bytes that are not UTF-8", CHECKPOINT, d -> open(d, file(new byte[] {'{', '"', (byte) 0xFF, '"', ':', '1', '}'}, 0))));
+        c.add(new Case(st, "Header JSON cut off", CHECKPOINT, d -> open(d, file("{\"w\":{\"dtype\":", 0))));
+        c.add(new Case(st, "Header a JSON array, not an object", CHECKPOINT, d -> open(d, file("[1,2]", 0))));
+        c.add(new Case(st, "Nesting bomb: 100,000 `[`", CHECKPOINT, d -> open(d, file("{\"w\":" + "[".repeat(100_000), 0))));
+        c.add(new Case(st, "A number of 2,000 digits", CHECKPOINT, d -> open(d, file("{\"w\":{\"dtype\":\"F32\",\"shape\":[" + "9".repeat(2000)
                 + "],\"data_offsets\":[0,8]}}", 8))));
-        c.add(new Case(st, "Unknown dtype `F8_E4M3`", d -> open(d, file(entry("w", "F8_E4M3", "[8]", "0", "8"), 8))));
-        c.add(new Case(st, "Negative dimension in `shape`", d -> open(d, file(entry("w", "F32", "[-2]", "0", "8"), 8))));
-        c.add(new Case(st, "Shape product overflows 64 bits: [2³², 2³²] F32", d -> open(d, file(entry("w", "F32",
+        c.add(new Case(st, "Unknown dtype `F8_E4M3`", CHECKPOINT, d -> open(d, file(entry("w", "F8_E4M3", "[8]", "0", "8"), 8))));
+        c.add(new Case(st, "Negative dimension in `shape`", CHECKPOINT, d -> open(d, file(entry("w", "F32", "[-2]", "0", "8"), 8))));
+        c.add(new Case(st, "Shape product overflows 64 bits: [2³², 2³²] F32", CHECKPOINT, d -> open(d, file(entry("w", "F32",
                 "[4294967296,4294967296]", "0", "0"), 0))));
-        c.add(new Case(st, "Element count 2⁶² with no data (U8)", d -> open(d, file(entry("w", "U8", "[4611686018427387904]", "0", "0"), 0))));
-        c.add(new Case(st, "`data_offsets` past the end of the data", d -> open(d, file(entry("w", "F32", "[4]", "0", "16"), 8))));
-        c.add(new Case(st, "`data_offsets` with begin after end", d -> open(d, file(entry("w", "F32", "[0]", "8", "0"), 8))));
-        c.add(new Case(st, "`data_offsets` beyond 2⁶³", d -> open(d, file(entry("w", "F32", "[2]", "0", "18446744073709551615"), 8))));
-        c.add(new Case(st, "Byte span does not match dtype × shape", d -> open(d, file(entry("w", "F32", "[3]", "0", "16"), 16))));
-        c.add(new Case(st, "Two tensors overlap", d -> open(d, file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+        c.add(new Case(st, "Element count 2⁶² with no data (U8)", CHECKPOINT, d -> open(d, file(entry("w", "U8", "[4611686018427387904]", "0", "0"), 0))));
+        c.add(new Case(st, "`data_offsets` past the end of the data", CHECKPOINT, d -> open(d, file(entry("w", "F32", "[4]", "0", "16"), 8))));
+        c.add(new Case(st, "`data_offsets` with begin after end", CHECKPOINT, d -> open(d, file(entry("w", "F32", "[0]", "8", "0"), 8))));
+        c.add(new Case(st, "`data_offsets` beyond 2⁶³", CHECKPOINT, d -> open(d, file(entry("w", "F32", "[2]", "0", "18446744073709551615"), 8))));
+        c.add(new Case(st, "Byte span does not match dtype × shape", CHECKPOINT, d -> open(d, file(entry("w", "F32", "[3]", "0", "16"), 16))));
+        c.add(new Case(st, "Two tensors overlap", CHECKPOINT, d -> open(d, file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                 + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12))));
-        c.add(new Case(st, "The same tensor name twice", d -> open(d, file("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+        c.add(new Case(st, "The same tensor name twice", CHECKPOINT, d -> open(d, file("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                 + "\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8))));
-        c.add(new Case(st, "`__metadata__` value that is not a string", d -> open(d, file("{\"__metadata__\":{\"format\":1}}", 0))));
-        c.add(new Case(st, "Tensor name with a line break (shown escaped)", d -> open(d, file(entry("a\\nb", "F8", "[1]", "0", "1"), 1))));
-        c.add(new Case(st, "Download cut off in the data (tiny-llama, first 64 KiB)", d -> open(d, prefix(64 << 10))));
-        c.add(new Case(st, "File does not exist", d -> SafetensorsFile.open(d.resolve("model.safetensors"))));
+        c.add(new Case(st, "`__metadata__` value that is not a string", CHECKPOINT, d -> open(d, file("{\"__metadata__\":{\"format\":1}}", 0))));
+        c.add(new Case(st, "Tensor name with a line break (shown escaped)", CHECKPOINT, d -> open(d, file(entry("a\\nb", "F8", "[1]", "0", "1"), 1))));
+        c.add(new Case(st, "Download cut off in the data (tiny-llama, first 64 KiB)", CHECKPOINT, d -> open(d, prefix(64 << 10))));
+        c.add(new Case(st, "File does not exist", CHECKPOINT, d -> SafetensorsFile.open(d.resolve("model.safetensors"))));
 
         String ix = "model.safetensors.index.json";
-        c.add(new Case(ix, "Not JSON", d -> sharded(d, "{\"weight_map\": {")));
-        c.add(new Case(ix, "No `weight_map`", d -> sharded(d, "{\"metadata\": {}}")));
-        c.add(new Case(ix, "Shard name with a path (`../`)", d -> sharded(d, "{\"weight_map\": {\"x\": \"../s1.safetensors\"}}")));
-        c.add(new Case(ix, "Shard file missing", d -> sharded(d, "{\"weight_map\": {\"x\": \"s3.safetensors\"}}")));
-        c.add(new Case(ix, "Tensor not in the shard the index names", d -> sharded(d, "{\"weight_map\": {\"x\": \"s2.safetensors\"}}")));
-        c.add(new Case(ix, "`total_size` negative", d -> sharded(d, "{\"metadata\": {\"total_size\": -1}, \"weight_map\": {}}")));
-        c.add(new Case(ix, "UTF-16 text (Jackson alone would guess the encoding)", d -> shardedBytes(d,
+        c.add(new Case(ix, "Not JSON", CHECKPOINT, d -> sharded(d, "{\"weight_map\": {")));
+        c.add(new Case(ix, "No `weight_map`", CHECKPOINT, d -> sharded(d, "{\"metadata\": {}}")));
+        c.add(new Case(ix, "Shard name with a path (`../`)", CHECKPOINT, d -> sharded(d, "{\"weight_map\": {\"x\": \"../s1.safetensors\"}}")));
+        c.add(new Case(ix, "Shard name with a lone UTF-16 surrogate and a line break (fuzz finding)", CHECKPOINT, d -> sharded(d,
+                "{\"weight_map\": {\"x\": \"\\udead\\ns1.safetensors\"}}")));
+        c.add(new Case(ix, "Tensor name with a lone UTF-16 surrogate", CHECKPOINT, d -> sharded(d,
+                "{\"weight_map\": {\"x\\udead\": \"s1.safetensors\"}}")));
+        c.add(new Case(ix, "Shard file missing", CHECKPOINT, d -> sharded(d, "{\"weight_map\": {\"x\": \"s3.safetensors\"}}")));
+        c.add(new Case(ix, "Tensor not in the shard the index names", CHECKPOINT, d -> sharded(d, "{\"weight_map\": {\"x\": \"s2.safetensors\"}}")));
+        c.add(new Case(ix, "`total_size` negative", CHECKPOINT, d -> sharded(d, "{\"metadata\": {\"total_size\": -1}, \"weight_map\": {}}")));
+        c.add(new Case(ix, "UTF-16 text (Jackson alone would guess the encoding)", CHECKPOINT, d -> shardedBytes(d,
                 "{\"weight_map\": {}}".getBytes(StandardCharsets.UTF_16LE))));
-        c.add(new Case(ix, "Nesting bomb", d -> sharded(d, "{\"metadata\": " + "{\"a\": ".repeat(100_000))));
+        c.add(new Case(ix, "Nesting bomb", CHECKPOINT, d -> sharded(d, "{\"metadata\": " + "{\"a\": ".repeat(100_000))));
 
         String cf = "config.json";
-        c.add(new Case(cf, "Not JSON", d -> config(d, "{\"model_type\": \"llama\"")));
-        c.add(new Case(cf, "Something after the JSON object", d -> config(d, tinyConfig() + "{\"x\": 1}")));
-        c.add(new Case(cf, "A stray `}` at the end", d -> config(d, tinyConfig() + "}")));
-        c.add(new Case(cf, "The same key twice", d -> config(d, "{\"model_type\": \"llama\", \"model_type\": \"minicpm\"}")));
-        c.add(new Case(cf, "Bytes that are not UTF-8", d -> configBytes(d, new byte[] {'{', '"', (byte) 0xC3, '"', ':', '1', '}'})));
-        c.add(new Case(cf, "`model_type` missing", d -> config(d, tinyConfig().replace("\"model_type\": \"llama\",", ""))));
-        c.add(new Case(cf, "`model_type` another architecture", d -> config(d, tinyConfig().replace("\"llama\"", "\"mistral\""))));
-        c.add(new Case(cf, "`hidden_size` negative", d -> config(d, tinyConfig().replace("\"hidden_size\": 128", "\"hidden_size\": -128"))));
-        c.add(new Case(cf, "`hidden_size` 2³¹", d -> config(d, tinyConfig().replace("\"hidden_size\": 128", "\"hidden_size\": 2147483648"))));
-        c.add(new Case(cf, "Heads not a multiple of KV heads", d -> config(d, tinyConfig().replace("\"num_key_value_heads\": 2",
+        c.add(new Case(cf, "Not JSON", CHECKPOINT, d -> config(d, "{\"model_type\": \"llama\"")));
+        c.add(new Case(cf, "Something after the JSON object", CHECKPOINT, d -> config(d, tinyConfig() + "{\"x\": 1}")));
+        c.add(new Case(cf, "A stray `}` at the end", CHECKPOINT, d -> config(d, tinyConfig() + "}")));
+        c.add(new Case(cf, "The same key twice", CHECKPOINT, d -> config(d, "{\"model_type\": \"llama\", \"model_type\": \"minicpm\"}")));
+        c.add(new Case(cf, "Bytes that are not UTF-8", CHECKPOINT, d -> configBytes(d, new byte[] {'{', '"', (byte) 0xC3, '"', ':', '1', '}'})));
+        c.add(new Case(cf, "`model_type` missing", CHECKPOINT, d -> config(d, tinyConfig().replace("\"model_type\": \"llama\",", ""))));
+        c.add(new Case(cf, "`model_type` another architecture", CHECKPOINT, d -> config(d, tinyConfig().replace("\"llama\"", "\"gpt2\""))));
+        c.add(new Case(cf, "`hidden_size` negative", CHECKPOINT, d -> config(d, tinyConfig().replace("\"hidden_size\": 128", "\"hidden_size\": -128"))));
+        c.add(new Case(cf, "`hidden_size` 2³¹", CHECKPOINT, d -> config(d, tinyConfig().replace("\"hidden_size\": 128", "\"hidden_size\": 2147483648"))));
+        c.add(new Case(cf, "Heads not a multiple of KV heads", CHECKPOINT, d -> config(d, tinyConfig().replace("\"num_key_value_heads\": 2",
                 "\"num_key_value_heads\": 3"))));
-        c.add(new Case(cf, "Unknown `hidden_act`", d -> config(d, tinyConfig().replace("\"silu\"", "\"gelu\""))));
-        c.add(new Case(cf, "`hidden_act` with a line break", d -> config(d, tinyConfig().replace("\"silu\"", "\"si\\nlu\""))));
-        c.add(new Case(cf, "FATReLU without `hidden_act_param`", d -> config(d, tinyConfig().replace("\"silu\"", "\"fatrelu\""))));
-        c.add(new Case(cf, "`rms_norm_eps` 1e999 (infinite)", d -> config(d, tinyConfig().replace("1e-05", "1e999"))));
-        c.add(new Case(cf, "`rms_norm_eps` 0", d -> config(d, tinyConfig().replace("1e-05", "0"))));
-        c.add(new Case(cf, "`rope_scaling` of type yarn", d -> config(d, tinyConfig().replace("\"pretraining_tp\": 1,",
+        KnownBug actAsUsage = new KnownBug(USAGE, "config/ModelConfig passes on the --act/--threshold usage error of"
+                + " Activation, with flag advice, for a value read from config.json");
+        c.add(new Case(cf, "Unknown `hidden_act`", CHECKPOINT, d -> config(d, tinyConfig().replace("\"silu\"", "\"gelu\"")),
+                actAsUsage));
+        c.add(new Case(cf, "`hidden_act` with a line break", CHECKPOINT, d -> config(d, tinyConfig().replace("\"silu\"", "\"si\\nlu\""))));
+        c.add(new Case(cf, "FATReLU without `hidden_act_param`", CHECKPOINT, d -> config(d, tinyConfig().replace("\"silu\"", "\"fatrelu\"")),
+                actAsUsage));
+        c.add(new Case(cf, "`rms_norm_eps` 1e999 (infinite)", CHECKPOINT, d -> config(d, tinyConfig().replace("1e-05", "1e999"))));
+        c.add(new Case(cf, "`rms_norm_eps` 0", CHECKPOINT, d -> config(d, tinyConfig().replace("1e-05", "0"))));
+        c.add(new Case(cf, "`rope_scaling` of type yarn", CHECKPOINT, d -> config(d, tinyConfig().replace("\"pretraining_tp\": 1,",
                 "\"pretraining_tp\": 1, \"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4},"))));
-        c.add(new Case(cf, "No config.json in the folder", d -> {
+        c.add(new Case(cf, "`rope_parameters` of type llama3 without its factors", CHECKPOINT, d -> config(d, tinyConfig().replace(
+                "\"rope_type\": \"default\"", "\"rope_type\": \"llama3\""))));
+        c.add(new Case(cf, "Qwen2 `layer_types` sliding without a window", CHECKPOINT, d -> config(d, tinyConfig().replace("\"llama\"",
+                "\"qwen2\"").replace("\"pretraining_tp\": 1,", "\"layer_types\": [\"full_attention\", \"full_attention\","
+                + " \"full_attention\", \"sliding_attention\"],"))));
+        c.add(new Case(cf, "No config.json in the folder", CHECKPOINT, d -> {
             copyTiny(d);
             delete(d.resolve("config.json"));
             HfCheckpoint.open(d);
         }));
 
         String folder = "checkpoint folder";
-        c.add(new Case(folder, "Only a PyTorch `pytorch_model.bin`", d -> {
+        c.add(new Case(folder, "Only a PyTorch `pytorch_model.bin`", CHECKPOINT, d -> {
             write(d.resolve("pytorch_model.bin"), new byte[16]);
             CheckpointFiles.open(d);
         }));
-        c.add(new Case(folder, "Not a folder", d -> CheckpointFiles.open(d.resolve("nowhere"))));
+        c.add(new Case(folder, "Not a folder", CHECKPOINT, d -> CheckpointFiles.open(d.resolve("nowhere"))));
 
         String wr = "writing";
-        c.add(new Case(wr, "Disk full after 100 bytes of a safetensors file", d -> {
+        c.add(new Case(wr, "Disk full after 100 bytes of a safetensors file", IO, d -> {
             try (FaultInjection disk = FaultInjection.diskFullAfter(100, p -> true)) {
                 SafetensorsWriter.write(d.resolve("model.safetensors"), Map.of(), List.of(
                         TensorSource.ofFloats("w", DType.F32, new long[] {64}, new float[64])));
             }
         }));
-        c.add(new Case(wr, "Output folder does not exist", d -> SafetensorsWriter.write(d.resolve("no/such/model.safetensors"),
+        c.add(new Case(wr, "Output folder does not exist", IO, d -> SafetensorsWriter.write(d.resolve("no/such/model.safetensors"),
                 Map.of(), List.of(TensorSource.ofFloats("w", DType.F32, new long[] {1}, new float[1])))));
         return c;
     }

@@ -24,19 +24,43 @@ class SparsityRunTest {
              "bos_token_id": 1, "eos_token_id": 2, "max_position_embeddings": 4096}
             """;
 
+    /*
+     * Expected values worked out by hand from the configs, not from SparsityRun:
+     * LLaMA-2-7B: embed + lm_head 2 × 32000 × 4096 = 262,144,000; per layer attention 4 × 4096² = 67,108,864,
+     * MLP 3 × 4096 × 11008 = 135,266,304, two norms 8,192 → 202,383,360 × 32 layers = 6,476,267,520; final norm
+     * 4,096. Total 6,738,415,616 parameters = 26,953,662,464 bytes in float32. Streaming starts when that exceeds
+     * 40% of RAM, i.e. below 26,953,662,464 / 0.4 = 67,384,156,160 bytes (67.4 GB) of RAM.
+     * tiny-llama (hidden 128, 4 heads × 32, 2 KV heads, intermediate 352, 4 layers, vocab 4096): embed + lm_head
+     * 2 × 4096 × 128 = 1,048,576; per layer q, o 128 × 128 = 16,384 each, k, v 64 × 128 = 8,192 each, MLP
+     * 3 × 352 × 128 = 135,168, norms 256 → 184,576 × 4 = 738,304; final norm 128. Total 1,787,008 parameters =
+     * 7,148,032 bytes; streaming starts below 17,870,080 bytes of RAM.
+     */
+    static final long LLAMA2_7B_FLOAT32 = 26_953_662_464L;
+    static final long TINY_FLOAT32 = 7_148_032L;
+
     @Test
     void sevenBillionParametersStreamBelow68GBOfRam() {
         ModelConfig c = ModelConfig.parse(LLAMA2_7B, "llama-2-7b config.json");
-        assertEquals(6_738_415_616L * 4, SparsityRun.float32Bytes(c), "LLaMA-2-7B has 6.74B parameters");
-        boolean expected = SparsityRun.float32Bytes(c) > SparsityRun.STREAM_SHARE * SparsityRun.physicalMemoryBytes();
-        assertEquals(expected, SparsityRun.chooseStreaming(null, c), "27 GB of float32 weights vs 40% of RAM");
-        assertFalse(SparsityRun.chooseStreaming(false, c), "--no-stream-layers wins");
+        assertEquals(LLAMA2_7B_FLOAT32, SparsityRun.float32Bytes(c), "LLaMA-2-7B has 6,738,415,616 parameters");
+        assertFalse(SparsityRun.chooseStreaming(null, c, 68_000_000_000L), "68 GB: 40% is 27.2 GB > 26.95 GB, load whole");
+        assertFalse(SparsityRun.chooseStreaming(null, c, 128L << 30), "128 GiB: load whole");
+        assertTrue(SparsityRun.chooseStreaming(null, c, 67_000_000_000L), "67 GB: 40% is 26.8 GB < 26.95 GB, stream");
+        assertFalse(SparsityRun.chooseStreaming(null, c, 64L << 30), "64 GiB = 68.7 GB: 40% is 27.5 GB, load whole");
+        assertTrue(SparsityRun.chooseStreaming(null, c, 32L << 30), "32 GiB = 34.4 GB: 40% is 13.7 GB, stream");
+        assertTrue(SparsityRun.chooseStreaming(null, c, 16L << 30), "a 16 GiB laptop streams");
+        assertFalse(SparsityRun.chooseStreaming(null, c, -1), "unknown RAM: never stream on a guess");
+        assertFalse(SparsityRun.chooseStreaming(false, c, 16L << 30), "--no-stream-layers wins");
+        assertTrue(SparsityRun.chooseStreaming(true, c, 1L << 40), "--stream-layers wins");
     }
 
     @Test
-    void tinyModelsLoadWhole() {
+    void tinyModelsLoadWholeExceptOnATinyMachine() {
         ModelConfig c = ModelConfig.read(Fixtures.model("tiny-llama"));
-        assertFalse(SparsityRun.chooseStreaming(null, c));
+        assertEquals(TINY_FLOAT32, SparsityRun.float32Bytes(c), "tiny-llama has 1,787,008 parameters");
+        assertFalse(SparsityRun.chooseStreaming(null, c, 2L << 30), "2 GiB of RAM: load whole");
+        assertFalse(SparsityRun.chooseStreaming(null, c, 17_900_000), "17.9 MB: 40% is 7.16 MB > 7.148 MB");
+        assertTrue(SparsityRun.chooseStreaming(null, c, 17_800_000), "17.8 MB: 40% is 7.12 MB < 7.148 MB");
+        assertFalse(SparsityRun.chooseStreaming(null, c), "on this machine (more than 18 MB of RAM): load whole");
         assertTrue(SparsityRun.chooseStreaming(true, c), "--stream-layers wins");
     }
 

@@ -1,6 +1,7 @@
 package dev.prosparse.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -76,6 +77,43 @@ class RecipeTest {
         assertTrue(e.getMessage().contains("weight_decay"), "lists valid keys: " + e.getMessage());
         e = assertThrows(ProsparseException.class, () -> Recipe.load(null, List.of("stages.0.lamda=1")));
         assertTrue(e.getMessage().contains("stages.0.lamda"), e.getMessage());
+    }
+
+    /** A typo inside the list of stages names the typo, the key it left missing and the closest valid key. */
+    @Test
+    void typosInsideListsNameTheUnknownAndTheMissingKey(@TempDir Path tmp) throws IOException {
+        Path typo = tmp.resolve("typo.yaml");
+        Files.writeString(typo, Files.readString(Fixtures.repo().resolve("configs/train/demo.yaml"))
+                .replace("{name: hold-2,    steps: 12, l1_lambda: 10.0", "{name: hold-2,    steps: 12, l1_lamda: 10.0"));
+        ProsparseException e = assertThrows(ProsparseException.class, () -> Recipe.load(typo, List.of()));
+        assertEquals(2, e.exitCode());
+        assertEquals(typo + ": unknown key 'stages.5.l1_lamda' (did you mean 'l1_lambda'?); valid keys there: name, steps,"
+                + " l1_lambda, ramp; missing key 'stages.5.l1_lambda' (a number)", e.getMessage());
+        assertFalse(e.getMessage().contains("creator"), "no Jackson internals: " + e.getMessage());
+    }
+
+    @Test
+    void wrongTypesAreNamedInOurWords() {
+        ProsparseException e = assertThrows(ProsparseException.class,
+                () -> Recipe.load(null, List.of("stages.2.l1_lambda=abc")));
+        assertEquals("built-in demo recipe: key 'stages.2.l1_lambda' must be a number, got the text 'abc'", e.getMessage());
+        e = assertThrows(ProsparseException.class, () -> Recipe.load(null, List.of("stages.2.steps=7.5")));
+        assertEquals("built-in demo recipe: key 'stages.2.steps' must be a whole number, got 7.5", e.getMessage());
+        e = assertThrows(ProsparseException.class, () -> Recipe.load(null, List.of("stages.2.ramp=cosine")));
+        assertEquals("built-in demo recipe: key 'stages.2.ramp' must be one of constant, sine, got the text 'cosine'",
+                e.getMessage());
+        e = assertThrows(ProsparseException.class, () -> Recipe.load(null, List.of("optimizer.betas=0.9")));
+        assertEquals("built-in demo recipe: key 'optimizer.betas' must be a list of numbers, got 0.9", e.getMessage());
+        e = assertThrows(ProsparseException.class, () -> Recipe.load(null, List.of("stages.1=5")));
+        assertEquals("built-in demo recipe: key 'stages.1' must be a mapping with the keys name, steps, l1_lambda, ramp,"
+                + " got 5", e.getMessage());
+        e = assertThrows(ProsparseException.class, () -> Recipe.load(null, List.of("seq_len=null")));
+        assertEquals("built-in demo recipe: key 'seq_len' must be a whole number, got null", e.getMessage());
+        e = assertThrows(ProsparseException.class, () -> Recipe.load(null, List.of("data.textfield=body")));
+        assertTrue(e.getMessage().contains("unknown key 'data.textfield' (did you mean 'text_field'?)"), e.getMessage());
+        // numbers YAML reads as text still bind (YAML 1.1 reads 2e-5 as a string)
+        assertEquals(2e-5, Recipe.load(null, List.of("optimizer.lr=2e-5")).optimizer().lr());
+        assertEquals(12, Recipe.load(null, List.of("stages.5.steps='12'")).stages().get(5).steps());
     }
 
     @Test

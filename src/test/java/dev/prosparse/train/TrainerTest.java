@@ -112,6 +112,23 @@ class TrainerTest {
         }
     }
 
+    /** keep_last counts every save (stage ends too); final_format: relu writes the unshifted ReLU model. */
+    @Test
+    void keepLastPrunesAllSavesAndReluFinalFormatSkipsTheShift(@TempDir Path tmp) throws IOException {
+        Path runDir = tmp.resolve("run");
+        Trainer.Result res = train(shortRecipe(tmp, "save.keep_last=2", "final_threshold=0.01", "final_format=relu"),
+                runDir, null);
+        // saves land at steps 2, 3 (stage end), 4, 6, 8 (stage end): only the newest two remain
+        assertEquals(List.of(6, 8), new RunDir(runDir).saves().stream().map(RunDir.Save::step).toList());
+        ModelConfig fin = ModelConfig.read(res.finalDir());
+        assertEquals(Activation.RELU, fin.hiddenAct(), "final_format relu: stock transformers can load final/");
+        JsonNode report = Json.MAPPER.readTree(runDir.resolve("final_report.json").toFile());
+        assertEquals("relu", report.get("final").get("activation").asText());
+        assertEquals("fatrelu", report.get("shifted").get("activation").asText(), "the shift is still measured");
+        assertEquals(report.get("trained").get("zero_fraction").asDouble(), report.get("final").get("zero_fraction").asDouble());
+        assertTrue(report.get("shifted").get("zero_fraction").asDouble() >= report.get("trained").get("zero_fraction").asDouble());
+    }
+
     @Test
     void nanLossStopsWithTheLastGoodCheckpoint(@TempDir Path tmp) {
         Path runDir = tmp.resolve("nan");
