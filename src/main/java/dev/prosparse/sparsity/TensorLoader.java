@@ -21,7 +21,7 @@ import java.nio.channels.FileChannel;
 
 /**
  * Reads checkpoint tensors into float32 NDArrays without a whole tensor ever in Java memory: the raw bytes
- * come in 8 MiB positional reads and are widened in Java (BF16/F16 → F32: djl-notes bug 2) straight into the
+ * come in 8 MiB positional reads and are widened in Java (BF16/F16 → F32: docs/djl-notes.md §2) straight into the
  * memory of a fresh libtorch tensor ({@code toByteBuffer(true)} is a view of a contiguous CPU tensor). Peak
  * memory per tensor is its float32 size, where {@code files.readFloat32} + a DJL array takes three copies
  * (Java array, direct buffer, tensor): 1.5 GB for LLaMA-7B's lm_head. Tensors of 2 GiB or more (no
