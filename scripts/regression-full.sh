@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Full training regression: the reference recipes on tiny-llama (about 7 minutes each on 2 cores),
-# checked against shared/reference/README.md. Run by the nightly CI job; run it by hand after changing
+# checked against the reference results (docs/method.md §8). Run by the nightly CI job; run it by hand after changing
 # the model, the loss or the trainer.
 #
 #   scripts/regression-full.sh            # all three

@@ -3,18 +3,15 @@ package dev.prosparse.convert;
 import dev.prosparse.ProsparseException;
 import dev.prosparse.io.DType;
 import dev.prosparse.io.FloatCodec;
+import dev.prosparse.io.ReadChannels;
 import dev.prosparse.io.SafetensorsWriter.TensorSource;
 import dev.prosparse.io.TensorInfo;
-import dev.prosparse.util.Errors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.function.LongConsumer;
 
 /**
@@ -29,7 +26,7 @@ final class TensorStreams implements AutoCloseable {
     /** Elements converted per chunk: buffers of at most 8 MB (F64 in), 4 MB (floats) and 4 MB (F32 out). */
     static final int CHUNK_ELEMENTS = 1 << 20;
 
-    private final Map<Path, FileChannel> channels = new HashMap<>();
+    private final ReadChannels channels = new ReadChannels();
     private final ByteBuffer raw = ByteBuffer.allocateDirect(CHUNK_BYTES);
     private ByteBuffer convertIn;
     private ByteBuffer convertOut;
@@ -148,24 +145,11 @@ final class TensorStreams implements AutoCloseable {
     }
 
     FileChannel channel(Path file) {
-        return channels.computeIfAbsent(file, f -> {
-            try {
-                return FileChannel.open(f, StandardOpenOption.READ);
-            } catch (IOException e) {
-                throw ProsparseException.io("Cannot open " + f + ": " + Errors.describe(e), e);
-            }
-        });
+        return channels.of(file);
     }
 
     @Override
     public void close() {
-        for (FileChannel ch : channels.values()) {
-            try {
-                ch.close();
-            } catch (IOException ignored) {
-                // read-only channels: nothing was lost
-            }
-        }
-        channels.clear();
+        channels.close();
     }
 }

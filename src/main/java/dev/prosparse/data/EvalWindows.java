@@ -3,7 +3,7 @@ package dev.prosparse.data;
 import dev.prosparse.ProsparseException;
 
 /**
- * The fixed evaluation windows of {@code fixtures/README.md}: from a stream of N tokens, n windows of T+1
+ * The fixed evaluation windows of {@code docs/method.md} §5: from a stream of N tokens, n windows of T+1
  * tokens starting at i·⌊(N−T−1)/n⌋ for i = 0..n−1. Loss is the mean cross-entropy of the T next-token
  * predictions of every window.
  */

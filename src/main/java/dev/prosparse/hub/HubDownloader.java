@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.prosparse.ProsparseException;
 import dev.prosparse.io.WeightFormats;
 import dev.prosparse.util.AtomicFiles;
-import dev.prosparse.util.BuildInfo;
 import dev.prosparse.util.ByteSize;
 import dev.prosparse.util.Errors;
 import dev.prosparse.util.Hashing;
@@ -12,17 +11,12 @@ import dev.prosparse.util.Json;
 import dev.prosparse.util.Progress;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ConnectException;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,13 +52,12 @@ public final class HubDownloader {
     private static final Logger LOG = LoggerFactory.getLogger(HubDownloader.class);
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
-    private static final int MAX_REDIRECTS = 5;
 
     /** A download that receives nothing for this long is abandoned (and resumable). */
     static final Duration DEFAULT_STALL = Duration.ofSeconds(60);
 
     private final HubEnv env;
-    private final HttpClient client;
+    private final HubHttp http;
     private final Duration stall;
 
     public HubDownloader(HubEnv env) {
@@ -75,10 +68,7 @@ public final class HubDownloader {
     HubDownloader(HubEnv env, Duration stall) {
         this.env = env;
         this.stall = stall;
-        this.client = HttpClient.newBuilder()
-                .followRedirects(HttpClient.Redirect.NEVER) // followed by hand, to keep the token off other hosts
-                .connectTimeout(Duration.ofSeconds(30))
-                .build();
+        this.http = new HubHttp(env);
     }
 
     /** The repository's commit at a revision and the files to fetch. */
@@ -134,8 +124,8 @@ public final class HubDownloader {
     /** Lists the repository through the hub API and picks the files a safetensors checkpoint needs. */
     public RepoFiles list(String repoId, String revision) {
         String url = env.endpoint() + "/api/models/" + repoId
-                + (revision.equals("main") ? "" : "/revision/" + encode(revision));
-        HttpResponse<String> resp = send(HttpRequest.newBuilder(URI.create(url)).GET(), url,
+                + (revision.equals("main") ? "" : "/revision/" + HubHttp.encode(revision));
+        HttpResponse<String> resp = http.send(HttpRequest.newBuilder(URI.create(url)).GET(), url,
                 HttpResponse.BodyHandlers.ofString(), repoId, null);
         JsonNode root;
         try {
@@ -191,23 +181,23 @@ public final class HubDownloader {
     }
 
     private Remote head(String repoId, String commit, String file) {
-        URI url = URI.create(env.endpoint() + "/" + repoId + "/resolve/" + commit + "/" + encodePath(file));
+        URI url = URI.create(env.endpoint() + "/" + repoId + "/resolve/" + commit + "/" + HubHttp.encode(file));
         URI at = url;
         String etag = null;
         long size = -1;
-        for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            HttpResponse<Void> r = send(HttpRequest.newBuilder(at).method("HEAD", HttpRequest.BodyPublishers.noBody())
+        for (int hop = 0; hop <= HubHttp.MAX_REDIRECTS; hop++) {
+            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(at).method("HEAD", HttpRequest.BodyPublishers.noBody())
                     .header("Accept-Encoding", "identity"), at.toString(), HttpResponse.BodyHandlers.discarding(),
                     repoId, file);
             HttpHeaders h = r.headers();
             if (etag == null) {
-                etag = h.firstValue("X-Linked-Etag").or(() -> isRedirect(r.statusCode()) ? Optional.empty()
+                etag = h.firstValue("X-Linked-Etag").or(() -> HubHttp.isRedirect(r.statusCode()) ? Optional.empty()
                         : h.firstValue("ETag")).map(HubDownloader::normalizeEtag).orElse(null);
             }
             if (size < 0) {
                 size = h.firstValue("X-Linked-Size").map(Long::parseLong).orElse(-1L);
             }
-            if (!isRedirect(r.statusCode())) {
+            if (!HubHttp.isRedirect(r.statusCode())) {
                 if (size < 0) {
                     size = h.firstValueAsLong("Content-Length").orElse(-1L);
                 }
@@ -216,8 +206,7 @@ public final class HubDownloader {
             if (etag != null && size >= 0) {
                 break; // the hub's redirect to the CDN already told us everything
             }
-            at = at.resolve(h.firstValue("Location").orElseThrow(() -> ProsparseException.io(
-                    "the hub redirected " + file + " without a Location header; check HF_ENDPOINT", null)));
+            at = HubHttp.location(at, r, file);
         }
         if (etag == null || etag.isEmpty() || etag.contains("/") || etag.contains("..")) {
             throw ProsparseException.io("the hub sent no usable ETag for " + repoId + "/" + file
@@ -252,7 +241,7 @@ public final class HubDownloader {
             HttpResponse<InputStream> resp = null;
             if (have > 0 && (r.size() < 0 || have < r.size())) {
                 LOG.info("{}: resuming at {} of {}", r.file(), ByteSize.format(have), ByteSize.format(r.size()));
-                resp = get(repoId, r, have);
+                resp = http.get(r.url(), have, repoId, r.file());
                 if (resp.statusCode() == 206 && rangeStart(resp) == have) {
                     hashPrefix(part, have, sha);
                 } else {
@@ -264,7 +253,7 @@ public final class HubDownloader {
                 hashPrefix(part, have, sha); // complete but not yet verified
             }
             if (resp == null && (have == 0 || (r.size() >= 0 && have < r.size()))) {
-                resp = get(repoId, r, 0);
+                resp = http.get(r.url(), 0, repoId, r.file());
                 have = 0;
             }
             try (FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
@@ -334,7 +323,7 @@ public final class HubDownloader {
                     }
                     if (!done && System.nanoTime() - last > limit) {
                         LOG.warn("no data for {} s: abandoning the transfer (it can be resumed)", stall.toSeconds());
-                        closeQuietly(in);
+                        HubHttp.closeQuietly(in);
                         return;
                     }
                 }
@@ -352,90 +341,6 @@ public final class HubDownloader {
             done = true;
             thread.interrupt();
         }
-    }
-
-    private HttpResponse<InputStream> get(String repoId, Remote r, long from) {
-        URI at = r.url();
-        for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            HttpRequest.Builder b = HttpRequest.newBuilder(at).GET().header("Accept-Encoding", "identity");
-            if (from > 0) {
-                b.header("Range", "bytes=" + from + "-");
-            }
-            HttpResponse<InputStream> resp = send(b, at.toString(), HttpResponse.BodyHandlers.ofInputStream(), repoId,
-                    r.file());
-            if (!isRedirect(resp.statusCode())) {
-                return resp;
-            }
-            closeQuietly(resp.body());
-            URI base = at;
-            at = base.resolve(resp.headers().firstValue("Location").orElseThrow(() -> ProsparseException.io(
-                    "the hub redirected " + r.file() + " without a Location header; check HF_ENDPOINT", null)));
-        }
-        throw ProsparseException.io("more than " + MAX_REDIRECTS + " redirects for " + r.url() + "; check HF_ENDPOINT", null);
-    }
-
-    /**
-     * Sends a request, adding the token for the endpoint's host only; maps failures and HTTP errors (other
-     * than redirects and 206/416) to one-sentence errors.
-     */
-    private <T> HttpResponse<T> send(HttpRequest.Builder b, String url, HttpResponse.BodyHandler<T> handler,
-            String repoId, String file) {
-        URI uri = URI.create(url);
-        b.header("User-Agent", "prosparse/" + BuildInfo.version());
-        String token = env.token();
-        if (token != null && sameHost(uri, URI.create(env.endpoint()))) {
-            b.header("Authorization", "Bearer " + token);
-        }
-        if (file == null) {
-            b.timeout(Duration.ofSeconds(60));
-        }
-        HttpResponse<T> resp;
-        try {
-            resp = client.send(b.build(), handler);
-        } catch (ConnectException e) {
-            throw ProsparseException.io("cannot connect to " + uri.getScheme() + "://" + uri.getAuthority()
-                    + " (" + e.getMessage() + "); check the network, or set HF_ENDPOINT to a reachable mirror", e);
-        } catch (HttpTimeoutException e) {
-            throw ProsparseException.io(url + " did not answer in time; check the network and run again", e);
-        } catch (IOException e) {
-            throw ProsparseException.io("request to " + url + " failed: " + Errors.describe(e)
-                    + "; check the network and run again", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ProsparseException(ProsparseException.Kind.INTERRUPTED, "download interrupted", e);
-        }
-        int code = resp.statusCode();
-        if (code < 300 || isRedirect(code) || code == 416) {
-            return resp;
-        }
-        if (resp.body() instanceof InputStream in) {
-            closeQuietly(in);
-        }
-        String what = file == null ? "hub repo " + repoId : repoId + "/" + file;
-        String page = env.endpoint() + "/" + repoId;
-        if (code == 401) {
-            throw ProsparseException.usage(what + " needs a login (HTTP 401): "
-                    + (token == null ? "set HF_TOKEN to a read token from " + env.endpoint() + "/settings/tokens"
-                    : "the HF_TOKEN given was refused; check it") + ", and check that the id is right");
-        }
-        if (code == 403) {
-            throw ProsparseException.usage(what + " is gated (HTTP 403): accept its licence at " + page
-                    + " with the account whose token is in HF_TOKEN, then run again");
-        }
-        if (code == 404) {
-            throw ProsparseException.usage(what + " was not found at " + env.endpoint() + " (HTTP 404); check the"
-                    + " hub id and --revision (private repositories also need HF_TOKEN)");
-        }
-        throw ProsparseException.io(url + " answered HTTP " + code + "; try again later", null);
-    }
-
-    private static boolean sameHost(URI a, URI b) {
-        return a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost()) && a.getPort() == b.getPort()
-                && String.valueOf(a.getScheme()).equalsIgnoreCase(String.valueOf(b.getScheme()));
-    }
-
-    private static boolean isRedirect(int code) {
-        return code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
     }
 
     private static long rangeStart(HttpResponse<?> resp) {
@@ -485,22 +390,6 @@ public final class HubDownloader {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
-    private static String encode(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
-    }
-
-    private static String encodePath(String file) {
-        return encode(file);
-    }
-
-    private static void closeQuietly(InputStream in) {
-        try {
-            in.close();
-        } catch (IOException ignored) {
-            // nothing to do: the response is abandoned
         }
     }
 }

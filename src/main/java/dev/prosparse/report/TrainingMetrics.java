@@ -1,6 +1,5 @@
 package dev.prosparse.report;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.prosparse.ProsparseException;
@@ -60,17 +59,9 @@ public record TrainingMetrics(Path runDir, List<Train> train, List<Eval> evals, 
         Map<Integer, Eval> evals = new TreeMap<>();
         JsonNode fin = null;
         for (String line : lines) {
-            if (line.isBlank()) {
-                continue;
-            }
-            JsonNode n;
-            try {
-                n = Json.MAPPER.readTree(line);
-            } catch (JsonProcessingException e) {
-                continue;                                   // a line cut by a kill
-            }
-            if (n == null || !n.isObject()) {
-                continue;
+            JsonNode n = Json.logLine(line);
+            if (n == null) {
+                continue;                                   // blank, or a line cut by a kill
             }
             int step = n.path("step").asInt(-1);
             switch (n.path("type").asText()) {

@@ -12,6 +12,7 @@ import dev.prosparse.io.HfCheckpoint;
 import dev.prosparse.model.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
+import dev.prosparse.util.ByteSize;
 import dev.prosparse.util.Durations;
 import dev.prosparse.util.Hashing;
 import dev.prosparse.util.PeakRss;
@@ -115,7 +116,7 @@ public final class SparsityRun {
                 OptionalLong peak = PeakRss.bytes();
                 LOG.info(String.format(Locale.ROOT, "Evaluated %,d tokens in %.1f s (%.2f s per 1,000 tokens%s)",
                         windows.tokens(), secs, secs * 1000 / windows.tokens(),
-                        peak.isPresent() ? String.format(Locale.ROOT, ", peak RSS %.2f GB", peak.getAsLong() / 1e9) : ""));
+                        peak.isPresent() ? ", peak RSS " + ByteSize.format(peak.getAsLong()) : ""));
                 out.add(new SparsityReport(ckpt.dir().toString(), config, act, param, req.data().spec(), dataHash,
                         stream.length(), windows, result, streamed ? SparsityReport.MODE_STREAMED : SparsityReport.MODE_WHOLE,
                         secs));

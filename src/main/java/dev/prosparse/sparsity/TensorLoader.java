@@ -9,6 +9,7 @@ import dev.prosparse.ProsparseException;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.DType;
 import dev.prosparse.io.FloatCodec;
+import dev.prosparse.io.ReadChannels;
 import dev.prosparse.io.SafetensorsFile;
 import dev.prosparse.io.TensorInfo;
 import java.io.EOFException;
@@ -17,14 +18,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Reads checkpoint tensors into float32 NDArrays without a whole tensor ever in Java memory: the raw bytes
- * come in 8 MiB positional reads and are widened in Java (BF16/F16 → F32: djl-notes bug 2) straight into the
+ * come in 8 MiB positional reads and are widened in Java (BF16/F16 → F32: docs/djl-notes.md §2) straight into the
  * memory of a fresh libtorch tensor ({@code toByteBuffer(true)} is a view of a contiguous CPU tensor). Peak
  * memory per tensor is its float32 size, where {@code files.readFloat32} + a DJL array takes three copies
  * (Java array, direct buffer, tensor): 1.5 GB for LLaMA-7B's lm_head. Tensors of 2 GiB or more (no
@@ -45,7 +42,7 @@ public final class TensorLoader implements AutoCloseable {
     private final CheckpointFiles files;
     private final int chunkFloats;
     private final ByteBuffer raw = ByteBuffer.allocateDirect(READ_BYTES);
-    private final Map<Path, FileChannel> channels = new HashMap<>();
+    private final ReadChannels channels = new ReadChannels();
     private final short[] halves = new short[1 << 14];
     private final float[] floats = new float[1 << 14];
     private ByteBuffer staging;                        // allocated on first use of the slow path
@@ -151,7 +148,7 @@ public final class TensorLoader implements AutoCloseable {
      */
     private void read(TensorInfo info, FloatBuffer out, Runnable flush) throws IOException {
         SafetensorsFile file = files.fileOf(info.name());
-        FileChannel ch = channel(file.path());
+        FileChannel ch = channels.of(file.path());
         long pos = file.dataStart() + info.begin();
         long end = pos + info.byteLength();
         if (end > ch.size()) {
@@ -196,24 +193,8 @@ public final class TensorLoader implements AutoCloseable {
         }
     }
 
-    private FileChannel channel(Path path) throws IOException {
-        FileChannel ch = channels.get(path);
-        if (ch == null) {
-            ch = FileChannel.open(path, StandardOpenOption.READ);
-            channels.put(path, ch);
-        }
-        return ch;
-    }
-
     @Override
     public void close() {
-        for (FileChannel ch : channels.values()) {
-            try {
-                ch.close();
-            } catch (IOException ignored) {
-                // read-only: nothing is lost
-            }
-        }
-        channels.clear();
+        channels.close();
     }
 }

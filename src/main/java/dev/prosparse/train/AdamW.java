@@ -20,7 +20,7 @@ import java.util.Map;
 
 /**
  * AdamW (decoupled weight decay) through libtorch's fused update of the DJL PyTorch engine, with
- * clipping by global L2 norm done here (DJL's own clip is per element and one-sided: djl-notes bug 3).
+ * clipping by global L2 norm done here (DJL's own clip is per element and one-sided: docs/djl-notes.md §3).
  *
  * <p>Update per parameter p with gradient g scaled by the clip factor c:
  * p ← p − lr·wd·p; m ← β1·m + (1−β1)·c·g; v ← β2·v + (1−β2)·(c·g)²;
@@ -48,7 +48,7 @@ public final class AdamW implements AutoCloseable {
     /**
      * Σ g² over all gradients (the square of the global L2 norm) as a scalar on the parameters' device. The gradient
      * handles are attached to {@code scope} so that nothing computed from them lands in the parameters' long-lived
-     * manager (docs/djl-notes.md).
+     * manager (docs/djl-notes.md §6).
      */
     public static NDArray gradSquareSum(Map<String, NDArray> params, NDManager scope) {
         NDArray total = null;

@@ -4,7 +4,7 @@ import dev.prosparse.ProsparseException;
 import java.util.List;
 
 /**
- * The progressive L1 factor of ProSparse (method doc §4, the paper's Algorithm 1). T_i is the global step
+ * The progressive L1 factor of ProSparse (docs/method.md §4, the paper's Algorithm 1). T_i is the global step
  * at which stage i ends (T_{-1} = 0); t is the global optimizer step, counted from 1.
  * <ul>
  *   <li>Stage 0 (activation substitution) and any {@code constant} stage: λ = λ_i.</li>

@@ -262,14 +262,9 @@ public final class RunDir {
         try {
             List<String> kept = new ArrayList<>();
             for (String line : Files.readAllLines(m, StandardCharsets.UTF_8)) {
-                if (line.isBlank()) {
-                    continue;
-                }
-                JsonNode n;
-                try {
-                    n = Json.MAPPER.readTree(line);
-                } catch (JsonProcessingException e) {
-                    continue; // a line cut by a kill
+                JsonNode n = Json.logLine(line);
+                if (n == null) {
+                    continue; // blank, or a line cut by a kill
                 }
                 if (n.path("step").asInt(Integer.MAX_VALUE) <= step && !n.path("type").asText().equals("final")) {
                     kept.add(line);

@@ -1,6 +1,7 @@
 package dev.prosparse.util;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
@@ -40,6 +41,22 @@ public final class Json {
             .withSeparators(Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER)));
 
     private Json() {}
+
+    /**
+     * One line of a JSON-lines log our own process appends to ({@code metrics.jsonl}): the object it holds, or
+     * null for a blank line or one cut short by a kill (the only way such a line can be malformed).
+     */
+    public static JsonNode logLine(String line) {
+        if (line.isBlank()) {
+            return null;
+        }
+        try {
+            JsonNode n = MAPPER.readTree(line);
+            return n != null && n.isObject() ? n : null;
+        } catch (JsonProcessingException e) {
+            return null;
+        }
+    }
 
     /** True if {@code n} is an integral JSON number that fits a non-negative long. */
     public static boolean isNonNegativeLong(JsonNode n) {

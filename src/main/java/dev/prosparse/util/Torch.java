@@ -43,7 +43,7 @@ public final class Torch {
 
     /**
      * A float32 tensor owned by libtorch (copied out of the Java buffer), safe to keep in an autograd graph
-     * (djl-notes bug 1: arrays that alias Java memory must not be freed before backward).
+     * (docs/djl-notes.md §1: arrays that alias Java memory must not be freed before backward).
      */
     public static NDArray fromFloats(NDManager manager, float[] data, Shape shape) {
         try (NDArray javaBacked = manager.create(data, shape)) {

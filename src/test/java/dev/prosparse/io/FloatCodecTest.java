@@ -132,4 +132,54 @@ class FloatCodecTest {
         assertThrows(IllegalArgumentException.class, () -> FloatCodec.encode(new float[2], DType.F32, dst));
         assertThrows(IllegalArgumentException.class, () -> FloatCodec.encode(new float[1], DType.I32, dst));
     }
+
+    /**
+     * The bulk decoder against bit patterns worked out by hand: bf16 0x3F80 = 1.0, 0xC040 = −3.0, 0x0001 = 2^-133
+     * (smallest subnormal); f16 0x3C00 = 1.0, 0xC500 = −5.0, 0x0001 = 2^-24, 0x7BFF = 65504 (largest), 0x7C00 = +∞;
+     * f64 0x3FB999999999999A = 0.1 (narrowed to the float nearest 0.1); f32 0x40490FDB = 3.1415927.
+     */
+    @Test
+    void decodeReadsLittleEndianBitPatterns() {
+        ByteBuffer bf16 = le(2 * 4).putShort((short) 0x3F80).putShort((short) 0xC040).putShort((short) 0x0001)
+                .putShort((short) 0x8000).flip();
+        float[] out = new float[6];
+        FloatCodec.decode(DType.BF16, bf16, out, 1, 4, new short[3]);        // scratch shorter than the count
+        assertEquals(1.0f, out[1]);
+        assertEquals(-3.0f, out[2]);
+        assertEquals(0x1p-133f, out[3]);
+        assertEquals(Float.floatToRawIntBits(-0.0f), Float.floatToRawIntBits(out[4]), "negative zero kept");
+        assertEquals(0f, out[0], "nothing written before off");
+        assertEquals(0f, out[5], "nothing written after off + count");
+        assertEquals(8, bf16.position(), "the source advances past what was decoded");
+
+        ByteBuffer f16 = le(2 * 5).putShort((short) 0x3C00).putShort((short) 0xC500).putShort((short) 0x0001)
+                .putShort((short) 0x7BFF).putShort((short) 0x7C00).flip();
+        float[] h = new float[5];
+        FloatCodec.decode(DType.F16, f16, h, 0, 5, null);
+        assertEquals(1.0f, h[0]);
+        assertEquals(-5.0f, h[1]);
+        assertEquals(0x1p-24f, h[2]);
+        assertEquals(65504f, h[3]);
+        assertEquals(Float.POSITIVE_INFINITY, h[4]);
+
+        ByteBuffer f64 = le(8 + 4).putLong(0x3FB999999999999AL).putInt(0x40490FDB).flip();
+        float[] d = new float[1];
+        FloatCodec.decode(DType.F64, f64, d, 0, 1, null);
+        assertEquals(0.1f, d[0]);
+        assertEquals(8, f64.position());
+        FloatCodec.decode(DType.F32, f64, d, 0, 1, null);                    // continues where F64 stopped
+        assertEquals(3.1415927f, d[0]);
+        assertEquals(ByteOrder.LITTLE_ENDIAN, f64.order());
+
+        ByteBuffer big = ByteBuffer.allocate(2).order(ByteOrder.BIG_ENDIAN).put((byte) 0x80).put((byte) 0x3F).flip();
+        float[] one = new float[1];
+        FloatCodec.decode(DType.BF16, big, one, 0, 1, null);
+        assertEquals(1.0f, one[0], "bytes are read little-endian whatever the buffer's order");
+        assertEquals(ByteOrder.BIG_ENDIAN, big.order(), "and the buffer's order is left alone");
+        assertThrows(IllegalStateException.class, () -> FloatCodec.decode(DType.I64, le(8), new float[1], 0, 1, null));
+    }
+
+    private static ByteBuffer le(int bytes) {
+        return ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    }
 }

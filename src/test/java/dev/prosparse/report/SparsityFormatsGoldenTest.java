@@ -119,7 +119,7 @@ class SparsityFormatsGoldenTest {
 
         // JSON parses back and holds the exact doubles
         JsonNode json = Json.MAPPER.readTree(out.json());
-        assertEquals(SparsityReport.SCHEMA_VERSION, json.get("schema_version").asInt());
+        assertEquals(SparsityJson.SCHEMA_VERSION, json.get("schema_version").asInt());
         List<JsonNode> jr = new ArrayList<>();
         if (out.single()) {
             jr.add(json);

@@ -1,0 +1,23 @@
+package dev.prosparse.util;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+
+/** The one peak-memory reader (convert's result, report's log line). The build and CI run on Linux. */
+class PeakRssTest {
+
+    @Test
+    void peakCoversMemoryThisProcessHasTouched() {
+        byte[] block = new byte[64 << 20];
+        for (int i = 0; i < block.length; i += 4096) {
+            block[i] = 1;                                   // every page resident at least once
+        }
+        OptionalLong peak = PeakRss.bytes();
+        assertTrue(peak.isPresent(), "VmHWM is readable on Linux");
+        assertTrue(peak.getAsLong() >= block.length, "peak " + peak.getAsLong() + " < the 64 MiB just touched");
+        assertTrue(peak.getAsLong() < Runtime.getRuntime().maxMemory() + (8L << 30), "a figure in bytes, not pages");
+        assertTrue(block[4096] == 1);
+    }
+}
