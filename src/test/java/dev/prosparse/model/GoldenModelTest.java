@@ -203,7 +203,8 @@ class GoldenModelTest {
         ModelConfig legacy = ModelConfig.read(tmp);
         ModelConfig modern = ModelConfig.read(dir);
         assertEquals(modern.rope(), legacy.rope());
-        assertEquals(modern.attention(), legacy.attention());
+        assertEquals(modern.attention().slidingWindows(), legacy.attention().slidingWindows());
+        assertEquals(modern.qkvBias(), legacy.qkvBias());
         try (CheckpointFiles files = CheckpointFiles.open(dir);
                 Weights w = Weights.load(legacy, files, base);
                 NDManager scope = base.newSubManager()) {
