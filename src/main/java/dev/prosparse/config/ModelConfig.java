@@ -67,7 +67,7 @@ public record ModelConfig(
 
     /** Positions a query of layer {@code layer} sees (itself included), 0 for full causal attention. */
     public int slidingWindow(int layer) {
-        return attention.slidingWindows().get(layer);
+        return attention.slidingWindow(layer);
     }
 
     /** Multiplier of each residual branch: scale_depth / sqrt(layers) for MiniCPM, 1 for LLaMA. */

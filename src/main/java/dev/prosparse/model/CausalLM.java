@@ -82,10 +82,9 @@ public final class CausalLM {
         NDManager scope = inputIds.getManager();
         int seq = (int) inputIds.getShape().get(1);
         Map<Integer, NDArray> windowed = new HashMap<>();
-        for (int w : config.attention().slidingWindows()) {
-            if (w > 0 && !windowed.containsKey(w)) {
-                windowed.put(w, causalMask(scope, seq, w));
-            }
+        if (config.attention().anySliding()) {                       // one window size per config
+            int w = config.attention().window();
+            windowed.put(w, causalMask(scope, seq, w));
         }
         return new Positions(Rope.of(scope, config.headDim(), config.rope(), seq), causalMask(scope, seq, 0), windowed);
     }

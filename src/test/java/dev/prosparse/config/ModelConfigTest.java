@@ -148,6 +148,17 @@ class ModelConfigTest {
         assertEquals(new RopeParameters(RopeParameters.RopeType.DEFAULT, 1e6, 0, 0, 0, 0), plain.rope());
     }
 
+    /** A config claiming 2³¹−1 layers parses in constant memory (nothing is allocated per layer). */
+    @Test
+    void hugeLayerCountsCostNothingToParse() {
+        String huge = llama(",\"use_sliding_window\":true,\"sliding_window\":16,\"max_window_layers\":2")
+                .replace("\"llama\"", "\"qwen2\"").replace("\"num_hidden_layers\":1", "\"num_hidden_layers\":2147483647");
+        ModelConfig c = ModelConfig.parse(huge, "t");
+        assertEquals(16, c.slidingWindow(2147483646));
+        assertEquals(0, c.slidingWindow(1));
+        assertTrue(c.attention().anySliding());
+    }
+
     @Test
     void newFixturesParse() {
         ModelConfig qwen3 = ModelConfig.read(Fixtures.model("tiny-qwen3"));

@@ -177,6 +177,62 @@ class GoldenModelTest {
         }
     }
 
+    /**
+     * Real hub configs carry the legacy form: {@code rope_scaling} (here with {@code type}, the oldest spelling) and a
+     * top-level {@code rope_theta}, {@code torch_dtype}. The fixture's config rewritten that way gives the golden logits.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama3", "tiny-qwen2"})
+    void legacyConfigFormGivesTheSameLogits(String modelName, @org.junit.jupiter.api.io.TempDir Path tmp) throws IOException {
+        Path dir = Fixtures.model(modelName);
+        com.fasterxml.jackson.databind.node.ObjectNode cfg =
+                (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(dir.resolve("config.json").toFile());
+        com.fasterxml.jackson.databind.node.ObjectNode rope =
+                (com.fasterxml.jackson.databind.node.ObjectNode) cfg.remove("rope_parameters");
+        cfg.set("rope_theta", rope.remove("rope_theta"));
+        String type = rope.remove("rope_type").asText();
+        if (type.equals("default")) {
+            cfg.putNull("rope_scaling");
+        } else {
+            rope.put("type", type);
+            cfg.set("rope_scaling", rope);
+        }
+        cfg.set("torch_dtype", cfg.remove("dtype"));
+        cfg.remove("layer_types");
+        java.nio.file.Files.writeString(tmp.resolve("config.json"), Json.MAPPER.writeValueAsString(cfg));
+        ModelConfig legacy = ModelConfig.read(tmp);
+        ModelConfig modern = ModelConfig.read(dir);
+        assertEquals(modern.rope(), legacy.rope());
+        assertEquals(modern.attention().slidingWindows(), legacy.attention().slidingWindows());
+        assertEquals(modern.qkvBias(), legacy.qkvBias());
+        try (CheckpointFiles files = CheckpointFiles.open(dir);
+                Weights w = Weights.load(legacy, files, base);
+                NDManager scope = base.newSubManager()) {
+            CausalLM model = new CausalLM(legacy, w, Activation.RELU, 0);
+            NDArray input = Torch.fromLongs(scope, inputIds(modelName), inputShape(modelName));
+            double err = relErr(model.forward(input, false).logits().toFloatArray(), goldenLogits(modelName, "logits_relu"));
+            assertTrue(err <= 1e-5, "logits relative error " + err);
+        }
+    }
+
+    /** The llama3 rope scaling matters on these windows: without it the logits leave the tolerance. */
+    @org.junit.jupiter.api.Test
+    void llama3ScalingIsNotANoOp() throws IOException {
+        Path dir = Fixtures.model("tiny-llama3");
+        ModelConfig scaled = ModelConfig.read(dir);
+        com.fasterxml.jackson.databind.node.ObjectNode raw = scaled.raw().deepCopy();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) raw.get("rope_parameters")).put("rope_type", "default");
+        ModelConfig plain = ModelConfig.parse(raw.toString(), "test");
+        try (CheckpointFiles files = CheckpointFiles.open(dir);
+                Weights w = Weights.load(plain, files, base);
+                NDManager scope = base.newSubManager()) {
+            NDArray input = Torch.fromLongs(scope, inputIds("tiny-llama3"), inputShape("tiny-llama3"));
+            float[] logits = new CausalLM(plain, w, Activation.RELU, 0).forward(input, false).logits().toFloatArray();
+            double err = relErr(logits, goldenLogits("tiny-llama3", "logits_relu"));
+            assertTrue(err > 1e-3, "without llama3 scaling the error should be large, was " + err);
+        }
+    }
+
     static Iterable<Map.Entry<String, JsonNode>> iterable(JsonNode n) {
         return n::fields;
     }
