@@ -52,7 +52,7 @@ public final class PredictorsTrainCommand implements Callable<Integer> {
     @Option(names = "--batch-size", paramLabel = "B", defaultValue = "1024", description = "Pairs per AdamW step. Default: ${DEFAULT-VALUE}.")
     int batch;
 
-    @Option(names = "--lr", paramLabel = "LR", defaultValue = "0.002", description = "Peak learning rate (cosine to 0). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--lr", paramLabel = "LR", defaultValue = "0.01", description = "Peak learning rate (cosine to 0). Default: ${DEFAULT-VALUE}.")
     double lr;
 
     @Option(names = "--eval-data", paramLabel = "FILE", defaultValue = DataSource.EMBEDDED_VALID, description = "Text for the perplexities. Default: ${DEFAULT-VALUE}.")
