@@ -79,7 +79,7 @@ public final class MaskedForward {
     }
 
     /** h + down_proj(σ(gate_proj(x)) ⊙ up_proj(x) ⊙ mask), x = post_attention_layernorm(h). h [B, S, E]; mask [B, S, I] or null. */
-    static NDArray ffn(CausalLM lm, NDArray h, int layer, NDArray mask) {
+    public static NDArray ffn(CausalLM lm, NDArray h, int layer, NDArray mask) {
         ModelConfig c = lm.config();
         Weights w = lm.weights();
         String p = "model.layers." + layer + ".";
