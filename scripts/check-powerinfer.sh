@@ -28,7 +28,7 @@ if [ ! -f "$src/build/libllama.a" ]; then
   cmake -S "$src" -B "$src/build" -DLLAMA_CUBLAS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$src/build" -j2 --target main llama >/dev/null
 fi
-ggml_lib="$(ls "$src"/build/libggml_static.a "$src"/build/libggml.a 2>/dev/null | head -1)"
+ggml_lib="$(ls "$src"/build/libggml_static.a "$src"/build/libggml.a 2>/dev/null | head -1 || true)"
 g++ -O2 -std=c++11 -I"$src" "$here/scripts/powerinfer/logits_dump.cpp" "$src/build/libllama.a" $ggml_lib -lpthread -lm \
   -o "$work/logits_dump"
 echo "== work folder $work"
