@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The sparse-FFN speed benchmark for the LLaMA-2-7B FFN shape on this CPU, repeated because the cores may be shared:
-# runs `prosparse bench ffn` RUNS times (default 3) with 2 threads under nice, keeps each run's table, and prints per
+# runs `prosparse bench ffn` RUNS times (default 3) with 2 threads (BENCH_THREADS) under nice, keeps each run's table, and prints per
 # variant the median speed-up over the runs and its range (min..max).
 # usage: scripts/bench-ffn.sh [RUNS] [extra bench ffn options, e.g. --sparsity-from checkpoints/runs/my-run/final]
 set -euo pipefail
@@ -10,7 +10,7 @@ shift || true
 out="$(mktemp -d "${TMPDIR:-/tmp}/bench-ffn.XXXXXX")"
 for i in $(seq 1 "$runs"); do
   echo "== run $i of $runs" >&2
-  nice -n 5 "$here/prosparse" bench ffn --shape 4096x11008 --threads 2 --reps 15 "$@" | tee "$out/run-$i.txt"
+  nice -n 5 "$here/prosparse" bench ffn --shape 4096x11008 --threads "${BENCH_THREADS:-2}" --reps 15 "$@" | tee "$out/run-$i.txt"
 done
 echo
 echo "== summary over $runs runs (speed-up vs dense libtorch of the same run; median [min..max]; wall and cpu)"

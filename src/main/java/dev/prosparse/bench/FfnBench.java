@@ -84,10 +84,19 @@ public final class FfnBench {
                 decode(layer, s, "exact (libtorch gather)", k, ref,
                         sc -> TorchTime.floats(TorchFfn.exact(TorchTime.in(sc, tx), tWg, tWu, tWdt, zero)), m);
                 decode(layer, s, "exact (row kernels)", k, ref, sc -> { java.exact(x, wg, wu, wdt, y); return y; }, m);
+                decode(layer, s, "exact (libtorch gate+rows)", k, ref, sc -> {
+                    java.exactGivenGate(TorchTime.floats(TorchFfn.linear(TorchTime.in(sc, tx), tWg)), x, wu, wdt, y);
+                    return y;
+                }, m);
                 decode(layer, s, "predictor (libtorch gather)", k, ref,
                         sc -> TorchTime.floats(TorchFfn.predicted(TorchTime.in(sc, tx), tFc1, tFc2, zero, tWg, tWu, tWdt)), m);
                 decode(layer, s, "predictor (row kernels)", k, ref,
                         sc -> { java.predicted(x, fc1, fc2, r, 0f, wg, wu, wdt, y); return y; }, m);
+                decode(layer, s, "predictor (libtorch pred+rows)", k, ref, sc -> {
+                    NDArray hid = TorchFfn.linear(TorchTime.in(sc, tx), tFc1).getNDArrayInternal().relu();
+                    java.predictedGivenScores(TorchTime.floats(TorchFfn.linear(hid, tFc2)), 0f, x, wg, wu, wdt, y);
+                    return y;
+                }, m);
                 if (req.prefillTokens() > 0) {
                     prefill(m, layer, s, tWg, tWu, tWd, tWdt, tFc1, tFc2);
                 }

@@ -20,13 +20,13 @@ public final class FfnBenchOutput {
         sb.append("sparsity: ").append(q.sparsitySource()).append('\n');
         sb.append(String.format(Locale.ROOT, "timing: median of %d runs after %d warm-up (prefill: %d runs), spread = min..max%n",
                 q.reps(), q.warmup(), Math.max(3, q.reps() / 2)));
-        sb.append(String.format(Locale.ROOT, "%-8s %5s %7s  %-28s %7s %10s %19s %8s %9s %11s %11s%n",
+        sb.append(String.format(Locale.ROOT, "%-8s %5s %7s  %-30s %7s %10s %19s %8s %9s %11s %11s%n",
                 "phase", "layer", "sparse", "variant", "active", "median ms", "spread ms", "speedup", "rel.err", "cpu ms/call", "cpu speedup"));
         Map<String, double[]> totals = new LinkedHashMap<>(); // phase|variant → Σ median
         for (FfnBench.Row r : rep.rows()) {
             double dense = denseMedian(rep, r.phase(), r.layer());
             double med = r.timing().median();
-            sb.append(String.format(Locale.ROOT, "%-8s %5d %6.1f%%  %-28s %7d %10.3f %8.3f..%-10.3f %7.2fx %9s %11.3f %10.2fx%n",
+            sb.append(String.format(Locale.ROOT, "%-8s %5d %6.1f%%  %-30s %7d %10.3f %8.3f..%-10.3f %7.2fx %9s %11.3f %10.2fx%n",
                     r.phase(), r.layer(), 100 * r.sparsity(), r.variant(), r.active(), med, r.timing().min(),
                     r.timing().max(), dense / med, Double.isNaN(r.relErr()) ? "-" : String.format(Locale.ROOT, "%.1e", r.relErr()),
                     r.timing().cpuMeanMs(), denseCpu(rep, r.phase(), r.layer()) / r.timing().cpuMeanMs()));

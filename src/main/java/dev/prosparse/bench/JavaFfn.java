@@ -42,6 +42,22 @@ final class JavaFfn {
         return k;
     }
 
+    /** Exact with the gate already computed (by libtorch): up and down for the rows with gate &gt; 0. Returns k. */
+    int exactGivenGate(float[] gate, float[] x, float[] wu, float[] wdt, float[] y) {
+        int k = RowKernels.select(gate, 0f, false, idx);
+        workers.split(k, 1, (a, b) -> RowKernels.gatedRows(null, gate, wu, e, x, idx, a, b, h));
+        down(k, wdt, y);
+        return k;
+    }
+
+    /** Predictor-driven with the predictor output s already computed (by libtorch). Returns k. */
+    int predictedGivenScores(float[] scores, float tau, float[] x, float[] wg, float[] wu, float[] wdt, float[] y) {
+        int k = RowKernels.select(scores, tau, true, idx);
+        workers.split(k, 1, (a, b) -> RowKernels.gatedRows(wg, null, wu, e, x, idx, a, b, h));
+        down(k, wdt, y);
+        return k;
+    }
+
     /** Predictor-driven: s = fc2·relu(fc1·x), rows with s ≥ τ get gate, up and down. Returns k. */
     int predicted(float[] x, float[] fc1, float[] fc2, int rank, float tau, float[] wg, float[] wu, float[] wdt, float[] y) {
         workers.split(rank, 1, (a, b) -> {

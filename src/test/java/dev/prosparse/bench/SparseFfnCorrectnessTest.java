@@ -63,6 +63,13 @@ class SparseFfnCorrectnessTest {
             assertTrue(FfnBench.relErr(y, refF) < 1e-5, "exact row kernels");
             assertEquals(14, java.predicted(x, fc1, fc2, r, 0f, wg, wu, wdt, y));
             assertTrue(FfnBench.relErr(y, refF) < 1e-5, "predictor row kernels");
+            float[] gate = new float[n], scores = new float[n];
+            RowKernels.gemvRows(wg, e, x, 0, n, gate);
+            RowKernels.gemvRows(fc2, r, hid, 0, n, scores);
+            assertEquals(14, java.exactGivenGate(gate, x, wu, wdt, y));
+            assertTrue(FfnBench.relErr(y, refF) < 1e-5, "exact, gate given");
+            assertEquals(14, java.predictedGivenScores(scores, 0f, x, wg, wu, wdt, y));
+            assertTrue(FfnBench.relErr(y, refF) < 1e-5, "predictor, scores given");
             NDArray tx = Torch.fromFloats(m, x, new Shape(1, e));
             NDArray tg = Torch.fromFloats(m, wg, new Shape(n, e)), tu = Torch.fromFloats(m, wu, new Shape(n, e));
             NDArray tdt = Torch.fromFloats(m, wdt, new Shape(n, e)), td = Torch.fromFloats(m, FfnBench.transpose(wdt, n, e), new Shape(e, n));
