@@ -7,7 +7,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs="${1:-3}"
 shift || true
-out="$(mktemp -d "${TMPDIR:-/tmp}/bench-ffn.XXXXXX")"
+out="$(mktemp -d -t bench-ffn.XXXXXX)"
 for i in $(seq 1 "$runs"); do
   echo "== run $i of $runs" >&2
   nice -n 5 "$here/prosparse" bench ffn --shape 4096x11008 --threads "${BENCH_THREADS:-2}" --reps 15 "$@" | tee "$out/run-$i.txt"

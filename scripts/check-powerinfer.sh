@@ -18,7 +18,7 @@ relu="$2"
 preds="${3:-$relu/predictors}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 silu="${4:-$here/checkpoints/tiny-llama}"
-work="$(mktemp -d "${TMPDIR:-/tmp}/check-powerinfer.XXXXXX")"
+work="$(mktemp -d -t check-powerinfer.XXXXXX)"
 jar="$here/target/prosparse.jar"
 [ -f "$jar" ] || { echo "error: build first: mvn -q package -DskipTests" >&2; exit 2; }
 ref() { java -Dai.djl.offline=true -Dai.djl.default_engine=PyTorch -cp "$jar" dev.prosparse.gguf.EngineReference "$@"; }
