@@ -1,0 +1,32 @@
+package dev.prosparse.predict;
+
+import java.util.Locale;
+
+/** The text table of a predictors run. */
+public final class PredictorOutput {
+    private PredictorOutput() {}
+
+    public static String text(PredictorRun.Result r) {
+        PredictorRun.Request q = r.request();
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "predictors for %s: rank %d, recall target %.3f, %d train / %d cut / %d report positions of %s%n",
+                q.model(), q.rank(), q.recall(), r.trainRows(), r.calibRows(), r.testRows(), q.data().spec()));
+        sb.append(String.format(Locale.ROOT, "%5s %11s %9s %9s %10s %10s %10s %6s %10s%n", "layer", "cut", "recall",
+                "precision", "pred.sparse", "true.sparse", "scale", "exact", "mismatch"));
+        double rs = 0, ps = 0;
+        for (PredictorRun.LayerResult l : r.layers()) {
+            sb.append(String.format(Locale.ROOT, "%5d %11.4g %9.4f %9.4f %10.2f%% %10.2f%% %10.4g %6s %10d%n", l.layer(), l.cut(),
+                    l.quality().recall(), l.quality().precision(), 100 * l.quality().predictedSparsity(),
+                    100 * l.quality().trueSparsity(), l.scale(), l.exactFold() ? "yes" : "NO", l.foldMismatches()));
+            rs += l.quality().recall();
+            ps += l.quality().predictedSparsity();
+        }
+        int n = r.layers().size();
+        sb.append(String.format(Locale.ROOT, "mean: recall %.4f, predicted sparsity %.2f%%%n", rs / n, 100 * ps / n));
+        sb.append(String.format(Locale.ROOT, "global threshold %.1f (each layer's cut folded into its fc2 as a scale)%n", r.threshold()));
+        sb.append(String.format(Locale.ROOT, "perplexity on %d windows of %s: dense %.3f, only predicted neurons %.3f (%.2f%% of neurons skipped)%n",
+                q.evalWindows(), q.evalData().spec(), r.densePerplexity(), r.predictedPerplexity(), 100 * r.skippedFraction()));
+        sb.append("wrote ").append(r.out()).append('\n');
+        return sb.toString();
+    }
+}

@@ -1,0 +1,194 @@
+package dev.prosparse.predict;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.prosparse.ProsparseException;
+import dev.prosparse.config.ModelConfig;
+import dev.prosparse.data.DataSource;
+import dev.prosparse.data.EvalWindows;
+import dev.prosparse.data.TextTokenizer;
+import dev.prosparse.data.TokenStream;
+import dev.prosparse.io.CheckpointFiles;
+import dev.prosparse.io.HfCheckpoint;
+import dev.prosparse.model.Activation;
+import dev.prosparse.model.CausalLM;
+import dev.prosparse.model.Weights;
+import dev.prosparse.util.Json;
+import dev.prosparse.util.Torch;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@code predictors train} end to end: collect pairs, train per layer, choose cuts, fold, evaluate, save. */
+public final class PredictorRun {
+    private static final Logger LOG = LoggerFactory.getLogger(PredictorRun.class);
+
+    /**
+     * @param samples     token positions to collect (whole windows of seqLen; 10 % are held out for the cut and 10 % for
+     *                    the report)
+     * @param evalWindows windows of evalData for the perplexities (of seqLen tokens)
+     */
+    public record Request(Path model, Path out, boolean force, int rank, DataSource data, int samples, double recall,
+            int epochs, int batch, double lr, int seqLen, DataSource evalData, int evalWindows, int threads, long seed) {}
+
+    /** Per layer: the cut, its fold, held-out quality. */
+    public record LayerResult(int layer, float cut, float scale, boolean exactFold, float effectiveCut, Cuts.Quality quality,
+            long foldMismatches) {}
+
+    public record Result(Request request, List<LayerResult> layers, float threshold, double densePerplexity,
+            double predictedPerplexity, double skippedFraction, int trainRows, int calibRows, int testRows, Path out) {}
+
+    private PredictorRun() {}
+
+    public static Path defaultOut(Path model) {
+        return model.resolve("predictors");
+    }
+
+    public static Result run(Request q) {
+        if (!(q.recall() > 0 && q.recall() < 1)) {
+            throw ProsparseException.usage("--recall must be in (0, 1), got " + q.recall() + " (for example --recall 0.99)");
+        }
+        if (q.rank() < 1 || q.epochs() < 1 || q.batch() < 1 || q.seqLen() < 2 || q.evalWindows() < 1 || !(q.lr() > 0)) {
+            throw ProsparseException.usage("--rank, --epochs, --batch-size, --windows must be ≥ 1, --seq-len ≥ 2 and --lr > 0"
+                    + " (for example --rank 128 --epochs 20)");
+        }
+        int windows = (q.samples() + q.seqLen() - 1) / q.seqLen();
+        if (windows < 10) {
+            throw ProsparseException.usage("--samples " + q.samples() + " gives " + windows + " windows of " + q.seqLen()
+                    + " tokens; at least 10 are needed (1 held out for the cut, 1 for the report), for example --samples 32768");
+        }
+        HfCheckpoint ckpt = HfCheckpoint.open(q.model());
+        ModelConfig config = ckpt.config();
+        Activation act = config.hiddenAct();
+        if (act == Activation.SILU) {
+            throw ProsparseException.usage("--model " + q.model() + ": hidden_act is silu, whose activations are never exactly"
+                    + " zero, so there is nothing to predict; sparsify it first (prosparse train) and pass the trained checkpoint");
+        }
+        Path out = q.out() != null ? q.out() : defaultOut(q.model());
+        if (Files.exists(out.resolve(PredictorFiles.JSON)) && !q.force()) {
+            throw ProsparseException.usage("--out " + out + " already holds predictors; pass --force to replace them");
+        }
+        Torch.start(q.threads());
+        TokenStream stream, evalStream;
+        try (TextTokenizer tok = ckpt.tokenizer()) {
+            stream = TokenStream.of(tok, q.data().readDocuments());
+            evalStream = q.evalData().spec().equals(q.data().spec()) ? stream : TokenStream.of(tok, q.evalData().readDocuments());
+        }
+        EvalWindows collectW = EvalWindows.over(stream, windows, q.seqLen(), q.data().spec());
+        EvalWindows evalW = EvalWindows.over(evalStream, q.evalWindows(), q.seqLen(), q.evalData().spec());
+        int test = Math.max(1, windows / 10), calib = Math.max(1, windows / 10), train = windows - test - calib;
+        long[] starts = new long[windows];
+        for (int i = 0; i < windows; i++) {
+            starts[i] = collectW.start(i);
+        }
+        try (NDManager root = NDManager.newBaseManager(); CheckpointFiles files = ckpt.files();
+                Weights weights = Weights.load(config, files, root)) {
+            CausalLM lm = new CausalLM(config, weights, act, config.hiddenActParam());
+            LOG.info("Collecting (x, 1[x1 != 0]) pairs: {} windows of {} tokens of {}", windows, q.seqLen(), q.data().spec());
+            List<LayerPairs> pairs = PairCollector.collect(lm, stream, starts, q.seqLen(), 8, root);
+            int trRows = train * q.seqLen(), caRows = calib * q.seqLen(), teRows = test * q.seqLen();
+            List<Predictor> trained = new ArrayList<>();
+            List<Float> cuts = new ArrayList<>();
+            List<float[]> testScores = new ArrayList<>();
+            List<float[]> testX = new ArrayList<>();
+            List<Cuts.Quality> quality = new ArrayList<>();
+            for (int l = 0; l < pairs.size(); l++) {
+                LayerPairs all = pairs.get(l);
+                LayerPairs tr = all.slice(0, trRows), ca = all.slice(trRows, trRows + caRows),
+                        te = all.slice(trRows + caRows, trRows + caRows + teRows);
+                long t0 = System.nanoTime();
+                Predictor p = PredictorTrainer.train(tr, new PredictorTrainer.Settings(q.rank(), q.epochs(), q.batch(), q.lr(),
+                        0.01, q.seed() + l), root);
+                float cut = Cuts.choose(p.scores(ca.x(), ca.rows(), root), ca.labels(), q.recall());
+                float[] ts = p.scores(te.x(), te.rows(), root);
+                Cuts.Quality qual = Cuts.quality(ts, te.labels(), cut);
+                LOG.info(String.format(java.util.Locale.ROOT, "layer %d: trained in %.1f s; cut %.4g: recall %.4f precision %.4f"
+                        + " predicted sparsity %.2f%% (true %.2f%%)", l, (System.nanoTime() - t0) / 1e9, cut, qual.recall(),
+                        qual.precision(), 100 * qual.predictedSparsity(), 100 * qual.trueSparsity()));
+                trained.add(p);
+                cuts.add(cut);
+                testScores.add(ts);
+                testX.add(te.x());
+                quality.add(qual);
+                pairs.set(l, null); // free the layer's pairs
+            }
+            Cuts.Fold fold = Cuts.Fold.of(cuts, 1e-6f);
+            List<Predictor> folded = new ArrayList<>();
+            List<LayerResult> layers = new ArrayList<>();
+            for (int l = 0; l < trained.size(); l++) {
+                Predictor f = trained.get(l).scaled(fold.scales()[l]);
+                folded.add(f);
+                long mismatches = foldMismatches(testScores.get(l), fold.effectiveCuts()[l],
+                        f.scores(testX.get(l), teRows, root), fold.threshold());
+                layers.add(new LayerResult(l, cuts.get(l), fold.scales()[l], fold.exact()[l], fold.effectiveCuts()[l],
+                        quality.get(l), mismatches));
+            }
+            MaskedForward.Result dense = MaskedForward.evaluate(lm, evalStream, evalW, 8, null, 0f, root);
+            MaskedForward.Result pred = MaskedForward.evaluate(lm, evalStream, evalW, 8, folded, fold.threshold(), root);
+            Result r = new Result(q, layers, fold.threshold(), dense.perplexity(), pred.perplexity(), pred.skippedFraction(),
+                    trRows, caRows, teRows, out);
+            PredictorFiles.write(out, folded, toJson(r, config));
+            return r;
+        }
+    }
+
+    /** Rows × neurons where "folded score ≥ τ" and "score ≥ effective cut" disagree (0 for an exact fold). */
+    static long foldMismatches(float[] scores, float cut, float[] foldedScores, float tau) {
+        long m = 0;
+        for (int k = 0; k < scores.length; k++) {
+            if ((scores[k] >= cut) != (foldedScores[k] >= tau)) {
+                m++;
+            }
+        }
+        return m;
+    }
+
+    static ObjectNode toJson(Result r, ModelConfig c) {
+        Request q = r.request();
+        ObjectNode j = Json.MAPPER.createObjectNode();
+        j.put("format_version", PredictorFiles.FORMAT_VERSION);
+        j.put("tool", "prosparse");
+        j.put("source_checkpoint", q.model().toAbsolutePath().normalize().getFileName().toString());
+        j.put("hidden_act", c.hiddenAct().hfName());
+        j.put("num_hidden_layers", c.numHiddenLayers());
+        j.put("hidden_size", c.hiddenSize());
+        j.put("intermediate_size", c.intermediateSize());
+        j.put("rank", q.rank());
+        j.put("rule", "neuron j of layer l is computed iff (fc2 . relu(fc1 . x))_j >= threshold, x = the residual stream"
+                + " before post_attention_layernorm");
+        j.put("threshold", r.threshold());
+        j.put("recall_target", q.recall());
+        j.put("data", q.data().spec());
+        j.put("train_rows", r.trainRows());
+        j.put("calibration_rows", r.calibRows());
+        j.put("test_rows", r.testRows());
+        j.put("epochs", q.epochs());
+        j.put("lr", q.lr());
+        j.put("seed", q.seed());
+        j.put("eval_data", q.evalData().spec());
+        j.put("eval_windows", q.evalWindows());
+        j.put("seq_len", q.seqLen());
+        j.put("perplexity_dense", r.densePerplexity());
+        j.put("perplexity_predicted", r.predictedPerplexity());
+        j.put("skipped_fraction_eval", r.skippedFraction());
+        ArrayNode layers = j.putArray("layers");
+        for (LayerResult l : r.layers()) {
+            ObjectNode o = layers.addObject();
+            o.put("layer", l.layer());
+            o.put("cut", l.cut());
+            o.put("scale", l.scale());
+            o.put("exact_fold", l.exactFold());
+            o.put("effective_cut", l.effectiveCut());
+            o.put("recall", l.quality().recall());
+            o.put("precision", l.quality().precision());
+            o.put("predicted_sparsity", l.quality().predictedSparsity());
+            o.put("true_sparsity", l.quality().trueSparsity());
+            o.put("fold_mismatches", l.foldMismatches());
+        }
+        return j;
+    }
+}

@@ -1,0 +1,105 @@
+package dev.prosparse.predict;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.prosparse.train.AdamW;
+import dev.prosparse.util.Torch;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Trains one layer's predictor with weighted binary cross-entropy on logits s against 1[x1 ≠ 0]:
+ * loss = mean(w₊·y·softplus(−s) + (1 − y)·softplus(s)), w₊ = #negatives / #positives of the training rows (the
+ * imbalance of a sparse layer), AdamW, minibatches of shuffled rows.
+ */
+public final class PredictorTrainer {
+
+    /** Hyper-parameters. */
+    public record Settings(int rank, int epochs, int batch, double lr, double weightDecay, long seed) {}
+
+    private PredictorTrainer() {}
+
+    public static Predictor train(LayerPairs data, Settings s, NDManager root) {
+        int e = data.hidden(), n = data.intermediate(), r = s.rank();
+        SplittableRandom rnd = new SplittableRandom(s.seed());
+        long pos = data.positives();
+        long neg = (long) data.rows() * n - pos;
+        double posWeight = pos == 0 ? 1.0 : Math.max(1.0, (double) neg / pos);
+        try (NDManager m = root.newSubManager()) {
+            NDArray fc1 = Torch.fromFloats(m, uniform(rnd, r * e, 1 / Math.sqrt(e)), new Shape(r, e));
+            NDArray fc2 = Torch.fromFloats(m, uniform(rnd, n * r, 1 / Math.sqrt(r)), new Shape(n, r));
+            Map<String, NDArray> params = new LinkedHashMap<>();
+            params.put("fc1", fc1);
+            params.put("fc2", fc2);
+            params.values().forEach(p -> p.setRequiresGradient(true));
+            Engine engine = Engine.getEngine("PyTorch");
+            int[] order = new int[data.rows()];
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            int stepsPerEpoch = (data.rows() + s.batch() - 1) / s.batch();
+            int total = stepsPerEpoch * s.epochs(), t = 0;
+            try (AdamW opt = new AdamW(m, params, 0.9, 0.999, 1e-8, s.weightDecay())) {
+                for (int ep = 0; ep < s.epochs(); ep++) {
+                    shuffle(order, rnd);
+                    for (int b0 = 0; b0 < order.length; b0 += s.batch()) {
+                        int nb = Math.min(s.batch(), order.length - b0);
+                        float[] xb = new float[nb * e];
+                        float[] yb = new float[nb * n];
+                        for (int i = 0; i < nb; i++) {
+                            int row = order[b0 + i];
+                            System.arraycopy(data.x(), row * e, xb, i * e, e);
+                            for (int j = 0; j < n; j++) {
+                                yb[i * n + j] = data.labels()[row * n + j] ? 1f : 0f;
+                            }
+                        }
+                        t++;
+                        double lr = s.lr() * 0.5 * (1 + Math.cos(Math.PI * (t - 1) / total)); // cosine to 0
+                        try (NDManager scope = m.newSubManager()) {
+                            NDArray x = Torch.fromFloats(scope, xb, new Shape(nb, e));
+                            NDArray y = Torch.fromFloats(scope, yb, new Shape(nb, n));
+                            try (GradientCollector gc = engine.newGradientCollector()) {
+                                NDArray z = Predictor.scores(x, fc1, fc2);                             // [B, I]
+                                gc.backward(weightedBce(z, y, posWeight, scope));
+                            }
+                            opt.step(params, t, lr, 1.0, scope);
+                        }
+                    }
+                }
+            }
+            return new Predictor(r, e, n, fc1.toFloatArray(), fc2.toFloatArray());
+        }
+    }
+
+    /** mean(w₊·y·softplus(−z) + (1 − y)·softplus(z)); softplus(z) = relu(z) + log(1 + exp(−|z|)). Scalar. */
+    static NDArray weightedBce(NDArray z, NDArray y, double posWeight, NDManager scope) {
+        NDArray one = Torch.scalar(scope, 1);
+        NDArray tail = z.abs().neg().exp().add(one).log();                                 // log(1 + e^−|z|)
+        NDArray spPos = z.getNDArrayInternal().relu().add(tail);                           // softplus(z)
+        NDArray spNeg = z.neg().getNDArrayInternal().relu().add(tail);                     // softplus(−z)
+        NDArray lossPos = y.mul(spNeg).mul(Torch.scalar(scope, posWeight));
+        NDArray lossNeg = one.sub(y).mul(spPos);
+        return lossPos.add(lossNeg).mean();
+    }
+
+    private static float[] uniform(SplittableRandom rnd, int size, double bound) {
+        float[] a = new float[size];
+        for (int i = 0; i < size; i++) {
+            a[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
+        }
+        return a;
+    }
+
+    private static void shuffle(int[] a, SplittableRandom rnd) {
+        for (int i = a.length - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int tmp = a[i];
+            a[i] = a[j];
+            a[j] = tmp;
+        }
+    }
+}
