@@ -18,7 +18,7 @@ import picocli.CommandLine.ScopeType;
         versionProvider = Main.Version.class,
         description = {"Turn a SiLU LLaMA or MiniCPM checkpoint into a sparsely-activated one (ProSparse),",
             "and measure its activation sparsity."},
-        subcommands = {TrainCommand.class, ReportCommand.class, ConvertCommand.class, PresetsCommand.class,
+        subcommands = {TrainCommand.class, CalibrateCommand.class, ReportCommand.class, ConvertCommand.class, PresetsCommand.class,
             CommandLine.HelpCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {"  prosparse train",
