@@ -22,7 +22,7 @@ public final class TrainingFreeOutput {
         b.append(String.format(Locale.ROOT, "%nTraining-free sparsity at ≤ %s%% perplexity rise (per-layer thresholds at one"
                 + " quantile level found by bisection; quantiles from the first %d windows)%n%n", num(100 * budget),
                 TrainingFreeRun.CALIBRATION_WINDOWS));
-        b.append("| model | activation | as is: PPL | as is: sparsity | |x1| thresholds: sparsity | PPL | CATS |σ(gate)|: sparsity | PPL |\n");
+        b.append("| model | activation | as is: PPL | as is: sparsity | x1 magnitude thresholds: sparsity | PPL | CATS σ(gate) magnitude: sparsity | PPL |\n");
         b.append("|---|---|---|---|---|---|---|---|\n");
         for (TrainingFreeRun.Row r : rows) {
             SparsityResult plain = r.plain().result();
