@@ -31,10 +31,10 @@ public record L1Control(double targetSparsity, double lambdaInit, double lambdaM
         m.put("lambda_init", 1.0);
         m.put("lambda_min", 1.0e-3);
         m.put("lambda_max", 1000.0);
-        m.put("kp", 2.0);
+        m.put("kp", 3.0);
         m.put("ki", 0.02);
         m.put("smoothing", 10);
-        m.put("lookahead", 100);
+        m.put("lookahead", 300);
         m.put("cap_patience", 100);
         return m;
     }
@@ -54,10 +54,10 @@ public record L1Control(double targetSparsity, double lambdaInit, double lambdaM
         check(source, "lambda_max", lambdaMax >= lambdaMin && Double.isFinite(lambdaMax), "≥ l1.lambda_min, e.g. 1000");
         check(source, "lambda_init", lambdaInit >= lambdaMin && lambdaInit <= lambdaMax,
                 "between l1.lambda_min and l1.lambda_max, e.g. 1.0");
-        check(source, "kp", kp >= 0 && Double.isFinite(kp), "≥ 0, e.g. 2.0");
+        check(source, "kp", kp >= 0 && Double.isFinite(kp), "≥ 0, e.g. 3.0");
         check(source, "ki", ki >= 0 && Double.isFinite(ki), "≥ 0, e.g. 0.02");
         check(source, "smoothing", smoothing >= 1, "≥ 1 (steps), e.g. 10");
-        check(source, "lookahead", lookahead >= 0, "≥ 0 (steps), e.g. 100");
+        check(source, "lookahead", lookahead >= 0, "≥ 0 (steps), e.g. 300");
         check(source, "cap_patience", capPatience >= 1, "≥ 1 (steps), e.g. 100");
         String problem = null;
         if (stages.size() < 2) {

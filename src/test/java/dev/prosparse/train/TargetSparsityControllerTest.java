@@ -30,7 +30,7 @@ class TargetSparsityControllerTest {
 
     /** The recipe defaults (L1Control.DEFAULTS) with the given target and cap. */
     static L1Control control(double target, double lambdaMax) {
-        return new L1Control(target, 1.0, 1e-3, lambdaMax, 2.0, 0.02, 10, 100, 100);
+        return new L1Control(target, 1.0, 1e-3, lambdaMax, 3.0, 0.02, 10, 300, 100);
     }
 
     @Test
@@ -42,31 +42,44 @@ class TargetSparsityControllerTest {
     }
 
     /**
-     * Sparsity s = 1 − d. Equilibrium density d*(λ) = min(0.42, 0.42·(λ/λ0)^−g) with g = 0.8 and λ0 = 0.6 (so λ≈10 gives
-     * ≈ 90 %, as fixed λ = 10 does on tiny-llama); d moves towards d* with time constant 80 steps, seeing λ 5 steps
-     * late; each measurement carries ±0.3 points of deterministic noise.
+     * Sparsity s = 1 − d. Equilibrium density d*(λ) = min(0.39, 0.092·(λ/10)^−0.57) (fixed λ = 10 gives ≈ 90.8 % on
+     * tiny-llama; the slope fits a 1,200-step run's early response and a 600-step proxy's). d moves towards d* with a time
+     * constant τ0 / (lr(t)/peak): sparsity follows λ more slowly as the cosine schedule lowers the learning rate
+     * (warm-up 50, floor 10 %); the two real runs (docs/results.md) gave τ0 ≈ 50 steps at 8 × 256 tokens. λ acts 5
+     * steps late; each measurement carries ±0.3 points of deterministic noise.
      */
     static final class Plant {
-        final double tau;
-        double d = 0.42;
-
-        Plant() {
-            this(80);
-        }
-
-        Plant(double tau) {
-            this.tau = tau;
-        }
-
+        final double tau0;
+        final int total;
+        double d = 0.39;
         final double[] pending = new double[5];
         long rng = 42;
+        int t;
+
+        Plant() {
+            this(50, 1200);
+        }
+
+        Plant(double tau0, int total) {
+            this.tau0 = tau0;
+            this.total = total;
+        }
+
+        double lr(int step) {
+            if (step <= 50) {
+                return step / 50.0;
+            }
+            double p = (double) (step - 50) / (total - 50);
+            return 0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * p));
+        }
 
         double step(double lambda) {
+            t++;
             double seen = pending[0];
             System.arraycopy(pending, 1, pending, 0, pending.length - 1);
             pending[pending.length - 1] = lambda;
-            double eq = seen <= 0.6 ? 0.42 : 0.42 * Math.pow(seen / 0.6, -0.8);
-            d += (eq - d) / tau;
+            double eq = seen <= 0 ? 0.39 : Math.min(0.39, 0.092 * Math.pow(seen / 10, -0.57));
+            d += (eq - d) / (tau0 / lr(t));
             rng = rng * 6364136223846793005L + 1442695040888963407L;
             double noise = ((rng >>> 11) / (double) (1L << 53) - 0.5) * 0.006;
             return 1 - d + noise;
@@ -89,17 +102,17 @@ class TargetSparsityControllerTest {
 
     @Test
     void reachesTheTargetOnTheProsparseTinyTable() {
-        // the acceptance tolerance is ±1 point; a plant twice as slow (τ = 160) is allowed 1.5
-        for (double tau : new double[] {30, 80, 160}) {
-            for (double target : new double[] {0.85, 0.90, 0.95}) {
-                Plant p = new Plant(tau);
+        // the acceptance tolerance is ±1 point; a plant twice as slow as measured (τ0 = 100) is allowed 2
+        for (double tau : new double[] {30, 50, 100}) {
+            for (double target : new double[] {0.85, 0.90}) {
+                Plant p = new Plant(tau, 1200);
                 Trace tr = run(PROSPARSE_TINY, control(target, 1000), 1200, null, p);
                 for (int t = 1; t <= 360; t++) {
                     assertEquals(0.0, tr.lambda[t], "stage 0 has no L1");
                 }
                 assertEquals(1.0, tr.lambda[361], "the first L1 step runs at lambda_init");
                 double end = 1 - p.d;
-                assertEquals(target, end, tau > 100 ? 0.015 : 0.01, "noise-free sparsity at the end, target " + target
+                assertEquals(target, end, tau > 50 ? 0.02 : 0.01, "noise-free sparsity at the end, target " + target
                         + ", τ " + tau);
                 assertEquals(target, tr.controller.target(1200), 1e-12, "the target ends at T");
             }
@@ -112,9 +125,10 @@ class TargetSparsityControllerTest {
         Trace tr = run(PROSPARSE_TINY, control(0.9, 1000), 400, null, p);
         TargetSparsityController c = tr.controller;
         assertTrue(Double.isNaN(c.target(360)), "no target in stage 0");
-        // the stage-0 level is the averaged measured sparsity (≈ 58 %): stage 1 holds s0 + (0.5/20)·(T − s0)
+        // the stage-0 level is the averaged measured sparsity (the plant sits at 61 % without L1): stage 1 holds
+        // s0 + (0.5/20)·(T − s0)
         double lvl = (c.target(361) - 0.025 * 0.9) / 0.975;
-        assertEquals(0.58, lvl, 0.01);
+        assertEquals(0.61, lvl, 0.005);
         assertEquals(c.target(361), c.target(432), 1e-15, "stage 1 is a hold");
         // ramp-1 ends at 5/20 of the way; hold-1 holds it
         assertEquals(lvl + 0.25 * (0.9 - lvl), c.target(720), 1e-12);
@@ -130,7 +144,7 @@ class TargetSparsityControllerTest {
         seen.start();
         log.addAppender(seen);
         try {
-            Plant p = new Plant();
+            Plant p = new Plant(50, 600);
             Trace tr = run(List.of(new Stage("relu", 100, 0, Stage.Ramp.CONSTANT), new Stage("l1", 500, 1, Stage.Ramp.CONSTANT)),
                     control(0.95, 3.0), 600, null, p);
             assertEquals(3.0, tr.lambda[600], 1e-9, "λ stays at its cap");
