@@ -32,6 +32,7 @@ import picocli.CommandLine.Option;
             "  prosparse report sparsity --model checkpoints/runs/my-run/final --format md --out reports/",
             "  prosparse report sparsity --model checkpoints/tiny-llama --act relu --compare checkpoints/runs/my-run/final",
             "  prosparse report sparsity --model checkpoints/tiny-llama --act fatrelu --thresholds 0,0.005,0.01,0.02,0.03",
+            "  prosparse report sparsity --model checkpoints/tiny-llama --compare checkpoints/runs/my-run/final --ppl-budget 1%",
             "",
             "Formats: text (terminal table), json, csv, md (Markdown), png and svg (per-layer charts; need --out).",
             "Fields: docs/report-formats.md."})
@@ -57,6 +58,10 @@ public final class ReportSparsityCommand implements Callable<Integer> {
     @Option(names = "--thresholds", paramLabel = "T", split = ",",
             description = "Sweep: one full evaluation per threshold of fatrelu/shiftrelu, one row each (sparsity and perplexity).")
     List<Double> thresholds;
+
+    @Option(names = "--ppl-budget", paramLabel = "P%",
+            description = "Also report training-free sparsity: per-layer thresholds on |x1| (PPL-p%) and on |σ(gate)| (CATS) chosen so perplexity rises by at most P percent, for every checkpoint (with --compare: side by side).")
+    String pplBudget;
 
     @Mixin
     EvalOptions eval;
@@ -97,7 +102,14 @@ public final class ReportSparsityCommand implements Callable<Integer> {
         SparsityRun.Request req = new SparsityRun.Request(model, resolveActivation(act, threshold, thresholds != null), threshold,
                 eval.source(), eval.seqLen, eval.windows, eval.batchSize, threads, compare,
                 thresholds, streamLayers);
+        Double budget = pplBudget == null ? null : dev.prosparse.sparsity.TrainingFreeRun.parseBudget(pplBudget);
+        if (budget != null && thresholds != null) {
+            throw ProsparseException.usage("--ppl-budget and --thresholds exclude each other: the budget search chooses its"
+                    + " own thresholds");
+        }
         List<SparsityReport> reports = SparsityRun.runAll(req);
+        String trainingFree = budget == null ? "" : dev.prosparse.report.TrainingFreeOutput.render(
+                dev.prosparse.sparsity.TrainingFreeRun.run(req, reports, budget), budget);
         SparsityOutput output = new SparsityOutput(reports, thresholds != null);
         if (out != null) {
             Set<SparsityOutput.Format> write = formats == null ? EnumSet.allOf(SparsityOutput.Format.class) : formats;
@@ -107,9 +119,13 @@ public final class ReportSparsityCommand implements Callable<Integer> {
             SparsityOutput.Format shown = formats != null && formats.size() == 1 && formats.iterator().next().printable()
                     ? formats.iterator().next() : SparsityOutput.Format.TEXT;
             System.out.print(output.render(shown));
+            if (!trainingFree.isEmpty()) {
+                dev.prosparse.util.AtomicFiles.writeString(out.resolve(dev.prosparse.report.TrainingFreeOutput.FILE), trainingFree);
+            }
         } else {
             System.out.print(output.render(formats == null ? SparsityOutput.Format.TEXT : formats.iterator().next()));
         }
+        System.out.print(trainingFree);
         System.out.flush();
         return 0;
     }

@@ -36,6 +36,7 @@ import picocli.CommandLine.Option;
         footer = {"  prosparse train",
             "  prosparse train --config configs/train/prosparse-tiny.yaml",
             "  prosparse train --config configs/train/prosparse-tiny.yaml --stages 2 --set optimizer.lr=2e-4",
+            "  prosparse train --config configs/train/prosparse-tiny.yaml --target-sparsity 0.85",
             "  prosparse train --resume checkpoints/runs/prosparse-tiny-20261123-101500"})
 public final class TrainCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
@@ -45,6 +46,10 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a recipe key, e.g. --set optimizer.lr=2e-5 --set stages.1.l1_lambda=0.5 (repeatable).")
     List<String> overrides = new ArrayList<>();
+
+    @Option(names = "--target-sparsity", paramLabel = "S",
+            description = "Steer λ to reach this sparsity (0 < S < 1) at the end of the run, following the stage table's shape after stage 0 (the same as --set l1.target_sparsity=S).")
+    Double targetSparsity;
 
     @Option(names = "--stages", paramLabel = "N", description = "Run only the first N stages of the recipe.")
     Integer stages;
@@ -68,8 +73,9 @@ public final class TrainCommand implements Callable<Integer> {
         Path modelDir;
         boolean created = false;
         if (resume != null) {
-            if (config != null || !overrides.isEmpty() || stages != null) {
-                throw ProsparseException.usage("--resume continues a run with the recipe saved in it; drop --config, --set and --stages");
+            if (config != null || !overrides.isEmpty() || stages != null || targetSparsity != null) {
+                throw ProsparseException.usage("--resume continues a run with the recipe saved in it; drop --config, --set,"
+                        + " --stages and --target-sparsity");
             }
             if (!Files.isRegularFile(resume.resolve(RunDir.RECIPE))) {
                 throw ProsparseException.usage("--resume " + resume + ": not a run folder (no " + RunDir.RECIPE + ")"
@@ -82,7 +88,15 @@ public final class TrainCommand implements Callable<Integer> {
                 LOG.warn("{} has no complete save yet: starting it from the beginning", resume);
             }
         } else {
-            recipe = Recipe.load(config, overrides);
+            List<String> sets = new ArrayList<>(overrides);
+            if (targetSparsity != null) {
+                if (!(targetSparsity > 0 && targetSparsity < 1)) {
+                    throw ProsparseException.usage("--target-sparsity " + targetSparsity + ": must be in (0, 1), for example"
+                            + " --target-sparsity 0.9 for 90% of FFN activations zero");
+                }
+                sets.add("l1.target_sparsity=" + targetSparsity);
+            }
+            recipe = Recipe.load(config, sets);
             if (stages != null) {
                 recipe = recipe.firstStages(stages);
             }

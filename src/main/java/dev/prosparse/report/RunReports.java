@@ -102,9 +102,14 @@ public final class RunReports {
                 Charts.Series.of("learning rate (right)", ts, col(tr, t -> t.lr() * lrScale)).thin().right());
         String lrTitle = lrExp == 0 ? "learning rate" : "learning rate (×1e" + lrExp + ")";
 
-        List<Charts.Series> sparsity = List.of(
+        List<Charts.Series> sparsity = new ArrayList<>(List.of(
                 Charts.Series.of("eval", es, col(ev, e -> 100 * e.zeroFraction())).withMarkers(),
-                Charts.Series.of("train batches", ts, col(tr, t -> 100 * t.zeroFraction())).thin());
+                Charts.Series.of("train batches", ts, col(tr, t -> 100 * t.zeroFraction())).thin()));
+        List<Train> targeted = tr.stream().filter(t -> !Double.isNaN(t.targetSparsity())).toList();
+        if (!targeted.isEmpty()) {
+            sparsity.add(Charts.Series.of("target (controller)", col(targeted, Train::step),
+                    col(targeted, t -> 100 * t.targetSparsity())));
+        }
 
         int layers = ev.stream().mapToInt(e -> e.layerZeroFraction().length).max().orElse(0);
         List<Charts.Series> perLayer = new ArrayList<>();

@@ -28,9 +28,9 @@ public record TrainingMetrics(Path runDir, List<Train> train, List<Eval> evals, 
     public static final String RECIPE = "recipe.yaml";
     public static final String FINAL_REPORT = "final_report.json";
 
-    /** A {@code "type":"train"} line. */
+    /** A {@code "type":"train"} line; targetSparsity is NaN unless a target-sparsity controller set λ. */
     public record Train(int step, int stage, String stageName, double lambda, double lr, double loss, double lmLoss,
-            double l1, double gradNorm, double zeroFraction, long tokens, double tokensPerS) {}
+            double l1, double gradNorm, double zeroFraction, long tokens, double tokensPerS, double targetSparsity) {}
 
     /** A {@code "type":"eval"} line (step 0 / stage −1: before training). */
     public record Eval(int step, int stage, double lambda, double loss, double perplexity, double zeroFraction,
@@ -68,7 +68,7 @@ public record TrainingMetrics(Path runDir, List<Train> train, List<Eval> evals, 
                 case "train" -> train.put(step, new Train(step, n.path("stage").asInt(-1), n.path("stage_name").asText(""),
                         num(n, "lambda"), num(n, "lr"), num(n, "loss"), num(n, "lm_loss"), num(n, "l1"),
                         num(n, "grad_norm"), num(n, "train_zero_fraction"), n.path("tokens").asLong(0),
-                        num(n, "tokens_per_s")));
+                        num(n, "tokens_per_s"), num(n, "target_sparsity")));
                 case "eval" -> evals.put(step, new Eval(step, n.path("stage").asInt(-1), num(n, "lambda"), num(n, "loss"),
                         num(n, "perplexity"), num(n, "zero_fraction"), doubles(n.path("layer_zero_fraction"))));
                 case "final" -> fin = n;

@@ -50,7 +50,8 @@ public record Recipe(
         long seed,
         int threads,
         String outputDir,
-        int logEvery) {
+        int logEvery,
+        L1Control l1) {
 
     /** @param train training text; @param eval evaluation text; @param textField JSONL field */
     public record Data(String train, String eval, String textField) {
@@ -114,6 +115,7 @@ public record Recipe(
     private static Map<String, Object> optionalKeys() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("final_format", "fatrelu");
+        m.put("l1", null);  // no target: λ from the stage table
         return m;
     }
 
@@ -164,6 +166,13 @@ public record Recipe(
                     root.set(k, YAML.valueToTree(v));
                 }
             });
+            if (root.get("l1") instanceof ObjectNode l1) {
+                L1Control.DEFAULTS.forEach((k, v) -> {
+                    if (!l1.has(k)) {
+                        l1.set(k, YAML.valueToTree(v));
+                    }
+                });
+            }
         }
         RecipeSchema.check(tree, source); // unknown, missing and wrongly typed keys, in our words
         Recipe r;
@@ -247,9 +256,13 @@ public record Recipe(
             throw ProsparseException.usage("--stages " + n + ": the recipe has " + stages.size()
                     + " stages; choose 1.." + stages.size());
         }
-        return new Recipe(model, activation, threshold, data, seqLen, batchSize, gradAccum, optimizer, schedule,
+        Recipe r = new Recipe(model, activation, threshold, data, seqLen, batchSize, gradAccum, optimizer, schedule,
                 gradClip, List.copyOf(stages.subList(0, n)), eval, save, finalThreshold, finalFormat, seed, threads, outputDir,
-                logEvery);
+                logEvery, l1);
+        if (l1 != null) {
+            l1.validate("--stages " + n, r.stages());
+        }
+        return r;
     }
 
     void validate(String source) {
@@ -279,6 +292,9 @@ public record Recipe(
         require(logEvery >= 1, source, "log_every", "≥ 1");
         require(outputDir != null && !outputDir.isBlank(), source, "output_dir", "a folder, e.g. checkpoints/runs");
         new L1Schedule(stages);
+        if (l1 != null) {
+            l1.validate(source, stages);
+        }
     }
 
     private static void require(boolean ok, String source, String key, String expected) {

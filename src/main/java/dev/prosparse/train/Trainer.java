@@ -53,12 +53,22 @@ public final class Trainer {
     public Trainer(Recipe recipe, RunDir run, Path modelDir, int threads) {
         this.recipe = recipe;
         this.schedule = new L1Schedule(recipe.stages());
-        this.policy = new ScheduledLambda(schedule);
+        this.policy = choosePolicy(recipe, schedule);
         this.run = run;
         this.modelDir = modelDir;
         this.threads = threads > 0 ? threads : recipe.threads();
         this.log = new MetricsLog(run, schedule);
         this.saver = new Checkpointer(recipe, run, modelDir, schedule);
+    }
+
+    /** λ from the stage table, or from the target-sparsity controller when the recipe sets {@code l1}. */
+    private static LambdaPolicy choosePolicy(Recipe recipe, L1Schedule schedule) {
+        if (recipe.l1() == null) {
+            return new ScheduledLambda(schedule);
+        }
+        TargetSparsityController c = new TargetSparsityController(schedule, recipe.l1());
+        LOG.info(c.describe());
+        return c;
     }
 
     /** Asks the loop to save and stop after the current step (Ctrl-C). */
