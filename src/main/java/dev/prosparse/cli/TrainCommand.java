@@ -2,6 +2,9 @@ package dev.prosparse.cli;
 
 import dev.prosparse.ProsparseException;
 import dev.prosparse.config.ModelConfig;
+import dev.prosparse.device.DeviceSetup;
+import dev.prosparse.device.DeviceSpec;
+import dev.prosparse.device.Precision;
 import dev.prosparse.hub.HubEnv;
 import dev.prosparse.hub.ModelResolver;
 import dev.prosparse.hub.Presets;
@@ -34,7 +37,8 @@ import picocli.CommandLine.Option;
         footer = {"  prosparse train",
             "  prosparse train --config configs/train/prosparse-tiny.yaml",
             "  prosparse train --config configs/train/prosparse-tiny.yaml --stages 2 --set optimizer.lr=2e-4",
-            "  prosparse train --resume checkpoints/runs/prosparse-tiny-20261123-101500"})
+            "  prosparse train --resume checkpoints/runs/prosparse-tiny-20261123-101500",
+            "  prosparse train --config configs/train/prosparse-tiny.yaml --device cuda --precision fp16-mixed"})
 public final class TrainCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
 
@@ -56,10 +60,29 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "CPU threads for libtorch (0 = the recipe's threads; 0 there = all cores).")
     int threads;
 
+    @Option(names = "--device", paramLabel = "DEVICE", description = "auto, cpu, cuda or cuda:N (overrides the recipe key device; default auto: the first GPU when DJL sees one). Also with --resume.")
+    String device;
+
+    @Option(names = "--precision", paramLabel = "P", description = "fp32 or fp16-mixed (GPU only; overrides the recipe key precision). Also with --resume.")
+    String precision;
+
     @Override
     public Integer call() {
         Recipe recipe;
         RunDir run;
+        List<String> deviceOverrides = new ArrayList<>();
+        if (device != null) {
+            DeviceSpec.parse(device, "--device");
+            deviceOverrides.add("device=" + device);
+        }
+        if (precision != null) {
+            try {
+                Precision.parse(precision);
+            } catch (IllegalArgumentException e) {
+                throw ProsparseException.usage("--precision " + precision + ": " + e.getMessage());
+            }
+            deviceOverrides.add("precision=" + precision);
+        }
         if (resume != null) {
             if (config != null || !overrides.isEmpty() || stages != null) {
                 throw ProsparseException.usage("--resume continues a run with the recipe saved in it; drop --config, --set and --stages");
@@ -68,16 +91,21 @@ public final class TrainCommand implements Callable<Integer> {
                 throw ProsparseException.usage("--resume " + resume + ": not a run folder (no " + RunDir.RECIPE + ")"
                         + dev.prosparse.util.Listing.nearby(resume.resolve(RunDir.RECIPE)));
             }
-            recipe = Recipe.load(resume.resolve(RunDir.RECIPE), List.of());
+            recipe = Recipe.load(resume.resolve(RunDir.RECIPE), deviceOverrides);
             run = new RunDir(resume);
             if (run.newestSave().isEmpty()) {
                 LOG.warn("{} has no complete save yet: starting it from the beginning", resume);
             }
         } else {
-            recipe = Recipe.load(config, overrides);
+            List<String> all = new ArrayList<>(overrides);
+            all.addAll(deviceOverrides);
+            recipe = Recipe.load(config, all);
             if (stages != null) {
                 recipe = recipe.firstStages(stages);
             }
+            // the device and precision are checked before the run folder exists
+            DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), threads, device != null ? "--device" : "recipe key device",
+                    precision != null ? "--precision" : "recipe key precision");
             String name = runName != null ? runName
                     : recipeName() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
             Path out = home().resolve(recipe.outputDir()).resolve(name);

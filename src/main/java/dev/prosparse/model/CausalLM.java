@@ -30,13 +30,21 @@ public final class CausalLM {
     private final Weights weights;
     private final Activation activation;
     private final double activationParam;
+    /** Issue 10: rotary tables and masks per (sequence length, dtype), on the weights' device. */
+    private final PositionCache positionCache;
 
     /** @param activation the FFN activation to compute with (may differ from the config's: {@code --act}) */
     public CausalLM(ModelConfig config, Weights weights, Activation activation, double activationParam) {
+        this(config, weights, activation, activationParam, new PositionCache(weights == null ? null : weights.manager()));
+    }
+
+    private CausalLM(ModelConfig config, Weights weights, Activation activation, double activationParam,
+            PositionCache positionCache) {
         this.config = config;
         this.weights = weights;
         this.activation = activation;
         this.activationParam = activationParam;
+        this.positionCache = positionCache;
     }
 
     public ModelConfig config() {
@@ -72,15 +80,37 @@ public final class CausalLM {
         return new Output(head(h), x1s);                                                 // [B, S, V]
     }
 
-    /** Rotary tables and causal mask for a batch's sequence length, in the batch's scope. */
+    /**
+     * Rotary tables and causal mask for a batch's sequence length, in the dtype of the weights. Issue 10: built once
+     * per (length, dtype) on the weights' device and cached ({@link PositionCache}), not rebuilt from Java arrays
+     * every forward pass.
+     */
     public Positions positions(NDArray inputIds) {
-        NDManager scope = inputIds.getManager();
         int seq = (int) inputIds.getShape().get(1);
-        return new Positions(Rope.of(scope, config.headDim(), config.ropeTheta(), seq), causalMask(scope, seq));
+        DataType dtype = weights == null ? DataType.FLOAT32 : weights.get("model.embed_tokens.weight").getDataType();
+        return positionCache.get(seq, dtype, inputIds.getManager(), m -> new Positions(Rope.of(m, config.headDim(), config.ropeTheta(), seq),
+                causalMask(m, seq)).to(dtype));
     }
 
     /** Rotary tables and the causal mask ([S, S], 0 / −inf) shared by all layers of one forward pass. */
-    public record Positions(Rope rope, NDArray mask) {}
+    public record Positions(Rope rope, NDArray mask) {
+        /** The same tables in {@code dtype} (built in float32, then cast, as transformers does). */
+        Positions to(DataType dtype) {
+            if (dtype == DataType.FLOAT32) {
+                return this;
+            }
+            return new Positions(new Rope(rope.cos.toType(dtype, false), rope.sin.toType(dtype, false)),
+                    mask.toType(dtype, false));
+        }
+    }
+
+    /**
+     * This model computing with other arrays for the same parameters (issue 10: the float16 compute copies of
+     * fp16-mixed training), sharing the position cache.
+     */
+    public CausalLM withWeights(Weights view) {
+        return new CausalLM(config, view, activation, activationParam, positionCache);
+    }
 
     /** Token embeddings (× scale_emb for MiniCPM). ids [B, S] → [B, S, E]. */
     public NDArray embed(NDArray inputIds) {
@@ -166,17 +196,15 @@ public final class CausalLM {
         NDArray scores = q.matMul(k.transpose(0, 1, 2, 4, 3))                            // [B, KV, G, S, S]
                 .mul(Torch.scalar(scope, 1.0 / Math.sqrt(d)))
                 .add(mask);
-        NDArray probs = scores.softmax(4);                                               // [B, KV, G, S, S]
+        NDArray probs = Fp32.softmax(scores, 4);    // [B, KV, G, S, S]; float32 softmax for float16 scores (issue 10)
         NDArray out = probs.matMul(v)                                                    // [B, KV, G, S, D]
                 .transpose(0, 3, 1, 2, 4).reshape(b, seq, (long) heads * d);             // [B, S, H·D]
         return linear(out, weights.get(p + "self_attn.o_proj.weight"));                 // [B, S, E]
     }
 
-    /** x / sqrt(mean(x², −1) + eps) · w, in float32. */
+    /** x / sqrt(mean(x², −1) + eps) · w; the statistics in float32 also for float16 x (issue 10: {@link Fp32}). */
     private NDArray rmsNorm(NDArray x, NDArray w) {
-        NDArray eps = Torch.scalar(x.getManager(), config.rmsNormEps());
-        NDArray rms = x.square().mean(new int[] {2}, true).add(eps).sqrt();              // [B, S, 1]
-        return x.div(rms).mul(w);
+        return Fp32.rmsNorm(x, w, config.rmsNormEps());                                 // [B, S, E]
     }
 
     /** x · wᵀ (torch.nn.functional.linear, no bias). */

@@ -15,6 +15,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import dev.prosparse.ProsparseException;
 import dev.prosparse.data.DataSource;
+import dev.prosparse.device.DeviceSpec;
+import dev.prosparse.device.Precision;
 import dev.prosparse.util.Errors;
 import java.io.IOException;
 import java.io.InputStream;
@@ -50,7 +52,10 @@ public record Recipe(
         long seed,
         int threads,
         String outputDir,
-        int logEvery) {
+        int logEvery,
+        String device,
+        Precision precision,
+        boolean activationCheckpointing) {
 
     /** @param train training text; @param eval evaluation text; @param textField JSONL field */
     public record Data(String train, String eval, String textField) {}
@@ -104,6 +109,9 @@ public record Recipe(
     private static Map<String, Object> optionalKeys() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("final_format", "fatrelu");
+        m.put("device", "auto");                      // auto | cpu | cuda | cuda:N (docs/gpu.md)
+        m.put("precision", "fp32");                   // fp32 | fp16-mixed
+        m.put("activation_checkpointing", false);     // recompute each decoder layer in the backward pass
         return m;
     }
 
@@ -238,7 +246,7 @@ public record Recipe(
         }
         return new Recipe(model, activation, threshold, data, seqLen, batchSize, gradAccum, optimizer, schedule,
                 gradClip, List.copyOf(stages.subList(0, n)), eval, save, finalThreshold, finalFormat, seed, threads, outputDir,
-                logEvery);
+                logEvery, device, precision, activationCheckpointing);
     }
 
     void validate(String source) {
@@ -267,7 +275,14 @@ public record Recipe(
         require(threads >= 0, source, "threads", "≥ 0 (0 = all cores)");
         require(logEvery >= 1, source, "log_every", "≥ 1");
         require(outputDir != null && !outputDir.isBlank(), source, "output_dir", "a folder, e.g. checkpoints/runs");
+        require(precision != null, source, "precision", "fp32 or fp16-mixed");
+        require(DeviceSpec.tryParse(device) != null, source, "device", "auto, cpu, cuda or cuda:N, e.g. device: cuda:0");
         new L1Schedule(stages);
+    }
+
+    /** The parsed {@code device} key (validated when the recipe was bound). */
+    public DeviceSpec deviceSpec() {
+        return DeviceSpec.tryParse(device);
     }
 
     private static void require(boolean ok, String source, String key, String expected) {

@@ -12,6 +12,8 @@ import dev.prosparse.ProsparseException;
  */
 public final class Torch {
     private static volatile boolean started;
+    /** The device commands compute on ({@link #useDevice}); null: DJL's default (the first GPU when it sees one). */
+    private static volatile ai.djl.Device device;
 
     private Torch() {}
 
@@ -39,6 +41,22 @@ public final class Torch {
                             + ". The native libraries come from the pytorch-native-cpu jar on the classpath;"
                             + " rebuild with 'mvn package' and make sure DJL_CACHE_DIR (default ~/.djl.ai) is writable", e);
         }
+    }
+
+    /** Makes {@link #newBaseManager} put arrays on {@code d} (a command's --device, resolved). */
+    public static void useDevice(ai.djl.Device d) {
+        device = d;
+    }
+
+    /** The device chosen with {@link #useDevice}, else DJL's default. */
+    public static ai.djl.Device device() {
+        ai.djl.Device d = device;
+        return d != null ? d : Engine.getInstance().defaultDevice();
+    }
+
+    /** A base manager on {@link #device()}: every array made through it or its sub-managers lives there. */
+    public static NDManager newBaseManager() {
+        return NDManager.newBaseManager(device());
     }
 
     /**
