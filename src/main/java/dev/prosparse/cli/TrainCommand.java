@@ -118,6 +118,10 @@ public final class TrainCommand implements Callable<Integer> {
         LOG.info("Recipe:\n{}", recipe.toYaml().strip());
 
         Trainer trainer = new Trainer(recipe, run, resolveModel(recipe.model()), threads);
+        Integer stopAfter = Integer.getInteger("prosparse.stopAfterStep"); // a test hook: stop as Ctrl-C would after step N
+        if (stopAfter != null) {
+            trainer.requestStopAfter(stopAfter);
+        }
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             trainer.requestStop();

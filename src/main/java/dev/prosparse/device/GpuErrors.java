@@ -39,7 +39,7 @@ public final class GpuErrors {
                         + " nothing after the last save was written (last save: %s). Lower batch_size (raise grad_accum to"
                         + " keep the tokens per step) or seq_len, or set activation_checkpointing: true or precision:"
                         + " fp16-mixed, in %s, then continue with --resume %s",
-                device != null && device.isGpu() ? "GPU " + device : "device", step, mem, r.batchSize(), r.seqLen(),
+                device != null && device.isGpu() ? "GPU cuda:" + device.getDeviceId() : "device", step, mem, r.batchSize(), r.seqLen(),
                 r.precision(), r.activationCheckpointing(), lastSave, run.resolve("recipe.yaml"), run), e);
     }
 }
