@@ -26,7 +26,11 @@ public final class Torch {
     public static synchronized Engine start(int threads) {
         if (!started) {
             int n = threads > 0 ? threads : Integer.getInteger("prosparse.threads", Runtime.getRuntime().availableProcessors());
-            System.setProperty("ai.djl.offline", "true");
+            if (buildForcesOffline() || System.getProperty("ai.djl.offline") == null) {
+                // the CPU build carries its natives: never reach for the network. A -Pcuda build leaves the choice to
+                // the launcher (ai.djl.offline=false: DJL downloads its CUDA libtorch on first start; docs/gpu.md)
+                System.setProperty("ai.djl.offline", buildForcesOffline() ? "true" : System.getProperty("ai.djl.offline", "true"));
+            }
             System.setProperty("ai.djl.default_engine", "PyTorch");
             System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(n));
             System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
@@ -40,6 +44,19 @@ public final class Torch {
                     "Could not start the PyTorch engine: " + e.getMessage()
                             + ". The native libraries come from the pytorch-native-cpu jar on the classpath;"
                             + " rebuild with 'mvn package' and make sure DJL_CACHE_DIR (default ~/.djl.ai) is writable", e);
+        }
+    }
+
+    /** Whether this build forces DJL offline (true unless built with mvn -Pcuda). */
+    static boolean buildForcesOffline() {
+        try (java.io.InputStream in = Torch.class.getResourceAsStream("/dev/prosparse/version.properties")) {
+            java.util.Properties p = new java.util.Properties();
+            if (in != null) {
+                p.load(in);
+            }
+            return !"false".equals(p.getProperty("djl.offline", "true"));
+        } catch (java.io.IOException e) {
+            return true;
         }
     }
 
