@@ -34,6 +34,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 public final class Charts {
     static {
         System.setProperty("java.awt.headless", "true");
+        ChartFonts.configureJre();                      // the shipped font for every logical font: no system fonts needed
     }
 
     public static final int WIDTH = 960;
