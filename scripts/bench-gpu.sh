@@ -15,10 +15,12 @@ M="$B/tinyllama-1.1b"
 sample() { # sample OUTFILE: nvidia-smi used memory (MiB) every 0.2 s until killed
   while true; do nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits | head -1 >> "$1"; sleep 0.2; done; }
 peak() { sort -n "$1" | tail -1; }
+settle() { # wait (≤ 60 s) until the GPU's used memory is back under 2 GiB: a killed run frees its memory late
+  for _ in $(seq 120); do (( $(nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits | head -1) < 2048 )) && return; sleep 0.5; done; }
 # prosparse: stop (SIGKILL) once step N is logged, so no checkpoint of 13 GB is written after the timed steps
 prosparse_run() { # NAME SEQ STEPS RECOMPUTE
   local name=$1 seq=$2 n=$3 rc=$4 run="$B/runs/$1"; rm -rf "$run"
-  sample "$B/mem-$name" & local s=$!
+  settle; sample "$B/mem-$name" & local s=$!
   pcli train --device cuda --precision fp16-mixed --set model="$M" --set seq_len=$seq --set batch_size=4 --set grad_accum=1 \
     --set activation_checkpointing=$rc --set log_every=1 --set eval.windows=1 --set eval.every=0 --set save.every=0 \
     --set "stages=[{name: bench, steps: 1000, l1_lambda: 0.01, ramp: constant}]" --set final_threshold=null \
@@ -33,7 +35,7 @@ prosparse_run() { # NAME SEQ STEPS RECOMPUTE
   echo "$(peak "$B/mem-$name")" > "$O/$name.peak_mib"
 }
 pytorch_run() { # ATTN SEQ
-  sample "$B/mem-pt-$1" & local s=$!
+  settle; sample "$B/mem-pt-$1" & local s=$!
   python3 "$HERE/gpu/bench_pytorch.py" "$M" "$1" 4 "$2" 15 5 > "$O/pytorch-$1.json" 2> "$O/pytorch-$1.log" || tail -3 "$O/pytorch-$1.log"
   kill $s; wait $s 2>/dev/null || true
   echo "$(peak "$B/mem-pt-$1")" > "$O/pytorch-$1.peak_mib"

@@ -12,7 +12,7 @@ O="${1:-${OUT:-gpu-check-out}}"; mkdir -p "$O"
 R="${TMPDIR:-/tmp}/gpu-check-runs"; rm -rf "$R"; mkdir -p "$R"
 G="${GOLDEN_DIR:-../shared/fixtures/golden}"
 SUM="$O/gpu-check-summary.txt"; : > "$SUM"
-PARTS=" ${GPU_CHECK_PARTS:-bad golden table tiny resume} "   # a subset, e.g. GPU_CHECK_PARTS="tiny resume"
+PARTS=" ${GPU_CHECK_PARTS:-bad golden table tiny resume charts sdpa} "   # a subset, e.g. GPU_CHECK_PARTS="tiny resume"
 part() { [[ "$PARTS" == *" $1 "* ]]; }
 say() { echo "$*" | tee -a "$SUM"; }
 expect() { # expect EXIT_CODE LABEL CMD... : the command must exit with EXIT_CODE; its last stderr line is shown
@@ -103,5 +103,23 @@ a, b = losses("whole"), losses("cut")
 worst = max(abs(b[s] - a[s]) / abs(a[s]) for s in a)
 print(f"resume: {len(a)} steps compared, worst relative loss difference {worst:.2e} (≤ 1e-6): {'RESUME OK' if worst <= 1e-6 and len(a) == len(b) else 'RESUME FAILED'}")
 PY
+fi
+if part charts; then
+say "== charts on this machine (no system fonts needed: the shipped DejaVu Sans)"
+pcli report sparsity --device cuda --model checkpoints/tiny-llama --act relu --out "$O/charts" > "$R/charts.out" 2> "$R/charts.err" \
+  || say "  FAIL: report sparsity --out exited $?: $(grep -v ' INFO ' "$R/charts.err" | tail -1)"
+say "  $(ls "$O/charts" 2>/dev/null | tr '\n' ' ')"
+python3 - "$O/charts/sparsity-layers.png" <<'PY' | tee -a "$SUM" || true
+import sys
+from PIL import Image
+im = Image.open(sys.argv[1]).convert("RGB"); w, h = im.size
+dark = sum(1 for x in range(w) for y in range(40) if sum(im.getpixel((x, y))) < 200)
+print(f"  sparsity-layers.png {w}x{h}, {dark} dark pixels in the title band: {'CHARTS OK' if dark > 100 else 'CHARTS FAILED'}")
+PY
+fi
+if part sdpa; then
+say "== fused attention through DJL: a TorchScript module calling scaled_dot_product_attention, run by PtSymbolBlock"
+python3 "$(dirname "${BASH_SOURCE[0]}")/gpu/sdpa_module.py" "$R/sdpa.pt" > /dev/null
+pjava dev.prosparse.device.SdpaProbe "$R/sdpa.pt" 4 32 1024 64 2>&1 | grep -v ' INFO ' | tail -8 | tee -a "$SUM" || say "  FAIL: SdpaProbe"
 fi
 echo; echo "==== summary"; cat "$SUM"

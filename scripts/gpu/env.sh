@@ -17,10 +17,11 @@ CUDART="$(dirname "$(find "$TORCH_DIR/../nvidia" -name 'libcudart.so*' 2>/dev/nu
 export DJL_CACHE_DIR="$W/djl" PYTORCH_LIBRARY_PATH="$TORCH_DIR/lib" PYTORCH_VERSION="$TV" PYTORCH_FLAVOR="$FLAVOR" DJL_OFFLINE=true
 mkdir -p "$W/res/dev/prosparse/data"
 ln -sf "$PWD/src/main/resources/dev/prosparse/data/train.jsonl.gz" "$W/res/dev/prosparse/data/train.jsonl.gz"
-# extra shared libraries the JRE's font code links (libharfbuzz, libfreetype, ...) when the kit carries them
-if [[ -d "$KIT/syslib" ]]; then export LD_LIBRARY_PATH="$KIT/syslib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; fi
+# the shared libraries the kit JRE's font code links (libharfbuzz, libfreetype, ...: a Debian JRE takes them from the
+# system) when the kit carries them in syslib/ and the machine lacks them; fonts themselves come with the jar
+SYSLIB=""; if [[ -d "$KIT/syslib" ]]; then SYSLIB="$KIT/syslib"; fi
 pjava() {
-  "$W/jre/bin/java" ${PROSPARSE_JAVA_OPTS:--Xmx32g} -Dprosparse.home="$PWD" -Dai.djl.offline=true \
+  LD_LIBRARY_PATH="${SYSLIB}${LD_LIBRARY_PATH:+${SYSLIB:+:}$LD_LIBRARY_PATH}" "$W/jre/bin/java" ${PROSPARSE_JAVA_OPTS:--Xmx32g} -Dprosparse.home="$PWD" -Dai.djl.offline=true \
     -Dai.djl.default_engine=PyTorch -Djna.library.path="$CUDART" -cp "$KIT/app/prosparse.jar:$KIT/app/lib/*:$W/res" "$@"
 }
 pcli() { pjava dev.prosparse.cli.Main "$@"; }
