@@ -95,8 +95,8 @@ public final class BenchFfnCommand implements Callable<Integer> {
         double[] rates;
         String source;
         if (from != null) {
-            SparsityReport rep = SparsityRun.run(new SparsityRun.Request(from, null, null,
-                    new DataSource(DataSource.EMBEDDED_VALID, "text"), 256, windows, 8, threads));
+            SparsityReport rep = SparsityRun.runAll(new SparsityRun.Request(from, null, null,
+                    new DataSource(DataSource.EMBEDDED_VALID, "text"), 256, windows, 8, threads, null, null, null)).get(0);
             rates = new double[rep.result().layers()];
             StringBuilder sb = new StringBuilder("per layer, measured on " + from + " (" + windows + " windows of embedded:valid):");
             for (int l = 0; l < rates.length; l++) {

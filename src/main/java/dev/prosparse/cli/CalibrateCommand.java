@@ -102,7 +102,7 @@ public final class CalibrateCommand implements Callable<Integer> {
         Calibrator.Plan plan = new Calibrator.Plan(lambdas, heldOut, steps, batch, seqLen, windows, threads);
         Path work = Files.createTempDirectory("prosparse-calibrate-");
         Calibrator.probeRecipe(config, sets, base, plan, lambdas.get(0), work);   // validates before anything runs
-        Path modelDir = TrainCommand.resolveModel(base.model());
+        Path modelDir = TrainCommand.resolveModel(base.model(), false);
         int full = new L1Schedule(base.stages()).totalSteps();
         long fullTokens = (long) full * base.batchSize() * base.gradAccum() * base.seqLen();
         System.out.printf(Locale.ROOT, "Probe budget: %d probes × %d steps × %d×%d tokens = %,d tokens (%.1f%% of one full run of"

@@ -16,7 +16,7 @@ import picocli.CommandLine.ScopeType;
         description = {"Turn a SiLU LLaMA or MiniCPM checkpoint into a sparsely-activated one (ProSparse),",
             "and measure its activation sparsity."},
         subcommands = {TrainCommand.class, CalibrateCommand.class, ReportCommand.class, ConvertCommand.class,
-            PresetsCommand.class, PredictorsCommand.class, ExportCommand.class, BenchCommand.class,
+            PresetsCommand.class, PredictorsCommand.class, ExportCommand.class, BenchCommand.class, DoctorCommand.class,
             CommandLine.HelpCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {"  prosparse train",
@@ -25,6 +25,7 @@ import picocli.CommandLine.ScopeType;
             "  prosparse report sparsity --model checkpoints/tiny-llama --format json > report.json",
             "  prosparse report training --run checkpoints/runs/<run>",
             "  prosparse convert --model llama2-7b --act relu --out llama2-7b-relu",
+            "  prosparse doctor",
             "",
             "Exit codes: 0 ok, 2 usage or input, 3 checkpoint format, 4 data, 5 I/O, 6 training diverged, 130 interrupted."})
 public final class Main {

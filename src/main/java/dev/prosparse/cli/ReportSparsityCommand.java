@@ -1,6 +1,8 @@
 package dev.prosparse.cli;
 
 import dev.prosparse.ProsparseException;
+import dev.prosparse.device.DeviceSetup;
+import dev.prosparse.device.DeviceSpec;
 import dev.prosparse.model.Activation;
 import dev.prosparse.report.SparsityOutput;
 import dev.prosparse.sparsity.SparsityReport;
@@ -82,8 +84,13 @@ public final class ReportSparsityCommand implements Callable<Integer> {
             description = "CPU threads for libtorch (0 = all cores).")
     int threads;
 
+    @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "auto",
+            description = "auto, cpu, cuda or cuda:N. Default: ${DEFAULT-VALUE} (the first GPU when DJL sees one, else the CPU).")
+    String device;
+
     @Override
     public Integer call() {
+        DeviceSpec spec = DeviceSpec.parse(device, "--device");
         Set<SparsityOutput.Format> formats = format == null ? null : SparsityOutput.Format.parseList(format);
         if (out == null && formats != null) {
             if (formats.size() > 1) {
@@ -107,6 +114,7 @@ public final class ReportSparsityCommand implements Callable<Integer> {
             throw ProsparseException.usage("--ppl-budget and --thresholds exclude each other: the budget search chooses its"
                     + " own thresholds");
         }
+        DeviceSetup.select(spec, threads, "--device");
         List<SparsityReport> reports = SparsityRun.runAll(req);
         String trainingFree = budget == null ? "" : dev.prosparse.report.TrainingFreeOutput.render(
                 dev.prosparse.sparsity.TrainingFreeRun.run(req, reports, budget), budget);

@@ -2,6 +2,9 @@ package dev.prosparse.cli;
 
 import dev.prosparse.ProsparseException;
 import dev.prosparse.config.ModelConfig;
+import dev.prosparse.device.DeviceSetup;
+import dev.prosparse.device.DeviceSpec;
+import dev.prosparse.device.Precision;
 import dev.prosparse.hub.HubEnv;
 import dev.prosparse.hub.ModelResolver;
 import dev.prosparse.hub.Presets;
@@ -37,7 +40,8 @@ import picocli.CommandLine.Option;
             "  prosparse train --config configs/train/prosparse-tiny.yaml",
             "  prosparse train --config configs/train/prosparse-tiny.yaml --stages 2 --set optimizer.lr=2e-4",
             "  prosparse train --config configs/train/prosparse-tiny.yaml --target-sparsity 0.85",
-            "  prosparse train --resume checkpoints/runs/prosparse-tiny-20261123-101500"})
+            "  prosparse train --resume checkpoints/runs/prosparse-tiny-20261123-101500",
+            "  prosparse train --config configs/train/prosparse-tiny.yaml --device cuda --precision fp16-mixed"})
 public final class TrainCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
 
@@ -66,12 +70,31 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--download", description = "Fetch the recipe's model (a preset or hub id) from the HuggingFace hub into its cache when it is not on this machine.")
     boolean download;
 
+    @Option(names = "--device", paramLabel = "DEVICE", description = "auto, cpu, cuda or cuda:N (overrides the recipe key device; default auto: the first GPU when DJL sees one). Also with --resume.")
+    String device;
+
+    @Option(names = "--precision", paramLabel = "P", description = "fp32 or fp16-mixed (GPU only; overrides the recipe key precision). Also with --resume.")
+    String precision;
+
     @Override
     public Integer call() {
         Recipe recipe;
         RunDir run;
         Path modelDir;
         boolean created = false;
+        List<String> deviceOverrides = new ArrayList<>();
+        if (device != null) {
+            DeviceSpec.parse(device, "--device");
+            deviceOverrides.add("device=" + device);
+        }
+        if (precision != null) {
+            try {
+                Precision.parse(precision);
+            } catch (IllegalArgumentException e) {
+                throw ProsparseException.usage("--precision " + precision + ": " + e.getMessage());
+            }
+            deviceOverrides.add("precision=" + precision);
+        }
         if (resume != null) {
             if (config != null || !overrides.isEmpty() || stages != null || targetSparsity != null) {
                 throw ProsparseException.usage("--resume continues a run with the recipe saved in it; drop --config, --set,"
@@ -81,7 +104,7 @@ public final class TrainCommand implements Callable<Integer> {
                 throw ProsparseException.usage("--resume " + resume + ": not a run folder (no " + RunDir.RECIPE + ")"
                         + dev.prosparse.util.Listing.nearby(resume.resolve(RunDir.RECIPE)));
             }
-            recipe = Recipe.load(resume.resolve(RunDir.RECIPE), List.of());
+            recipe = Recipe.load(resume.resolve(RunDir.RECIPE), deviceOverrides);
             modelDir = preflight(recipe, download);
             run = new RunDir(resume);
             if (run.newestSave().isEmpty()) {
@@ -96,10 +119,14 @@ public final class TrainCommand implements Callable<Integer> {
                 }
                 sets.add("l1.target_sparsity=" + targetSparsity);
             }
+            sets.addAll(deviceOverrides);
             recipe = Recipe.load(config, sets);
             if (stages != null) {
                 recipe = recipe.firstStages(stages);
             }
+            // the device and precision are checked before the run folder exists
+            DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), threads, device != null ? "--device" : "recipe key device",
+                    precision != null ? "--precision" : "recipe key precision");
             modelDir = preflight(recipe, download);
             String name = runName != null ? runName
                     : recipeName() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
@@ -142,6 +169,10 @@ public final class TrainCommand implements Callable<Integer> {
         LOG.info("Recipe:\n{}", recipe.toYaml().strip());
 
         Trainer trainer = new Trainer(recipe, run, modelDir, threads);
+        Integer stopAfter = Integer.getInteger("prosparse.stopAfterStep"); // a test hook: stop as Ctrl-C would after step N
+        if (stopAfter != null) {
+            trainer.requestStopAfter(stopAfter);
+        }
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             trainer.requestStop();

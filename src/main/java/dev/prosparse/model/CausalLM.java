@@ -35,13 +35,29 @@ public final class CausalLM {
     private final Weights weights;
     private final Activation activation;
     private final double activationParam;
+    /** Rotary tables and masks per (sequence length, dtype), on the weights' device (docs/gpu.md). */
+    private final PositionCache positionCache;
 
     /** @param activation the FFN activation to compute with (may differ from the config's: {@code --act}) */
     public CausalLM(ModelConfig config, Weights weights, Activation activation, double activationParam) {
+        this(config, weights, activation, activationParam, new PositionCache(weights == null ? null : weights.manager()));
+    }
+
+    private CausalLM(ModelConfig config, Weights weights, Activation activation, double activationParam,
+            PositionCache positionCache) {
         this.config = config;
         this.weights = weights;
         this.activation = activation;
         this.activationParam = activationParam;
+        this.positionCache = positionCache;
+    }
+
+    /**
+     * This model computing with other arrays for the same parameters (the float16 compute copies of fp16-mixed
+     * training), sharing the position cache.
+     */
+    public CausalLM withWeights(Weights view) {
+        return new CausalLM(config, view, activation, activationParam, positionCache);
     }
 
     public ModelConfig config() {
@@ -77,16 +93,21 @@ public final class CausalLM {
         return new Output(head(h), x1s);                                                 // [B, S, V]
     }
 
-    /** Rotary tables and causal masks for a batch's sequence length, in the batch's scope. */
+    /**
+     * Rotary tables and causal masks for a batch's sequence length, in the dtype of the weights: built once per
+     * (length, dtype) on the weights' device and cached ({@link PositionCache}), not rebuilt every forward pass.
+     */
     public Positions positions(NDArray inputIds) {
-        NDManager scope = inputIds.getManager();
         int seq = (int) inputIds.getShape().get(1);
-        Map<Integer, NDArray> windowed = new HashMap<>();
-        if (config.attention().anySliding()) {                       // one window size per config
-            int w = config.attention().window();
-            windowed.put(w, causalMask(scope, seq, w));
-        }
-        return new Positions(Rope.of(scope, config.headDim(), config.rope(), seq), causalMask(scope, seq, 0), windowed);
+        DataType dtype = weights == null ? DataType.FLOAT32 : weights.embedTokens().getDataType();
+        return positionCache.get(seq, dtype, inputIds.getManager(), m -> {
+            Map<Integer, NDArray> windowed = new HashMap<>();
+            if (config.attention().anySliding()) {                       // one window size per config
+                int w = config.attention().window();
+                windowed.put(w, causalMask(m, seq, w));
+            }
+            return new Positions(Rope.of(m, config.headDim(), config.rope(), seq), causalMask(m, seq, 0), windowed).to(dtype);
+        });
     }
 
     /**
@@ -99,6 +120,17 @@ public final class CausalLM {
         /** The mask of a layer with this sliding window (0: full causal). */
         public NDArray mask(int window) {
             return window == 0 ? mask : windowed.get(window);
+        }
+
+        /** The same tables in {@code dtype} (built in float32, then cast, as transformers does). */
+        Positions to(DataType dtype) {
+            if (dtype == DataType.FLOAT32) {
+                return this;
+            }
+            Map<Integer, NDArray> w = new HashMap<>();
+            windowed.forEach((k, v) -> w.put(k, v.toType(dtype, false)));
+            return new Positions(new Rope(rope.cos.toType(dtype, false), rope.sin.toType(dtype, false)),
+                    mask.toType(dtype, false), w);
         }
     }
 
@@ -193,7 +225,7 @@ public final class CausalLM {
         NDArray scores = q.matMul(k.transpose(0, 1, 2, 4, 3))                            // [B, KV, G, S, S]
                 .mul(Torch.scalar(scope, 1.0 / Math.sqrt(d)))
                 .add(mask);
-        NDArray probs = scores.softmax(4);                                               // [B, KV, G, S, S]
+        NDArray probs = Fp32.softmax(scores, 4);    // [B, KV, G, S, S]; float32 statistics for float16 scores
         NDArray out = probs.matMul(v)                                                    // [B, KV, G, S, D]
                 .transpose(0, 3, 1, 2, 4).reshape(b, seq, (long) heads * d);             // [B, S, H·D]
         return linear(out, w.o(), w.oBias());                                            // [B, S, E]
@@ -201,10 +233,7 @@ public final class CausalLM {
 
     /** x / sqrt(mean(x², −1) + eps) · w over the last axis, in float32. x: [..., N], w: [N]. */
     private NDArray rmsNorm(NDArray x, NDArray w) {
-        NDArray eps = Torch.scalar(x.getManager(), config.rmsNormEps());
-        int last = x.getShape().dimension() - 1;
-        NDArray rms = x.square().mean(new int[] {last}, true).add(eps).sqrt();           // [..., 1]
-        return x.div(rms).mul(w);
+        return Fp32.rmsNorm(x, w, config.rmsNormEps());                                 // [..., N]
     }
 
     /** x · wᵀ (torch.nn.functional.linear, no bias). */

@@ -4,7 +4,6 @@ import dev.prosparse.ProsparseException;
 import dev.prosparse.util.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.awt.Font;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +34,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 public final class Charts {
     static {
         System.setProperty("java.awt.headless", "true");
+        ChartFonts.configureJre();                      // the shipped font for every logical font: no system fonts needed
     }
 
     public static final int WIDTH = 960;
@@ -147,9 +147,10 @@ public final class Charts {
         s.setPlotBackgroundColor(Color.WHITE);
         s.setPlotBorderColor(new Color(200, 200, 200));
         s.setLegendBorderColor(new Color(200, 200, 200));
-        s.setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
-        s.setLegendFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        s.setAnnotationTextFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        s.setBaseFont(ChartFonts.plain(12));            // the shipped font everywhere: no system fonts needed
+        s.setChartTitleFont(ChartFonts.bold(16));
+        s.setLegendFont(ChartFonts.plain(12));
+        s.setAnnotationTextFont(ChartFonts.plain(11));
         s.setAnnotationTextFontColor(new Color(90, 90, 90));
         s.setAnnotationLineColor(new Color(150, 150, 150));
         s.setAnnotationLineStroke(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
@@ -161,8 +162,8 @@ public final class Charts {
     }
 
     private static void axes(AxesChartStyler s) {
-        s.setAxisTitleFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-        s.setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        s.setAxisTitleFont(ChartFonts.plain(13));
+        s.setAxisTickLabelsFont(ChartFonts.plain(11));
         s.setPlotGridLinesColor(new Color(230, 230, 230));
         s.setPlotGridLinesStroke(new BasicStroke(1f));
         s.setAxisTickPadding(4);

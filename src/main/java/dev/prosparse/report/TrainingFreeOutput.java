@@ -27,7 +27,7 @@ public final class TrainingFreeOutput {
         for (TrainingFreeRun.Row r : rows) {
             SparsityResult plain = r.plain().result();
             b.append(String.format(Locale.ROOT, "| %s | %s | %.3f | %.2f%% | %s | %s |%n", Path.of(r.plain().modelPath()).toString(),
-                    r.plain().activationLabel(), plain.perplexity(), 100 * plain.zeroFraction(), cell(r.x1(), plain),
+                    ReportLabels.activation(r.plain()), plain.perplexity(), 100 * plain.zeroFraction(), cell(r.x1(), plain),
                     cell(r.cats(), plain)));
         }
         b.append(String.format(Locale.ROOT, "%nPer-layer thresholds:%n"));

@@ -7,6 +7,8 @@ import dev.prosparse.data.EvalWindows;
 import dev.prosparse.data.TokenStream;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.util.Torch;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.IntConsumer;
 
 /** Runs a model over evaluation windows and collects loss and per-layer x1 statistics. */
@@ -35,14 +37,24 @@ public final class SparsityEvaluator {
             try (NDManager scope = parent.newSubManager()) {
                 NDArray batch = Torch.fromLongs(scope, ids, new Shape(b, t + 1));      // [b, T+1]
                 NDArray[] io = CausalLM.splitWindow(batch);                           // [b, T], [b, T]
-                CausalLM.Output out = model.forward(io[0], true);
-                lossSum += CausalLM.crossEntropy(out.logits(), io[1]).getFloat() * (double) b;
+                // layer by layer, each in a scope closed once its output exists: only one layer's intermediate
+                // arrays are alive at a time (DJL would otherwise keep every one until the batch is done)
+                CausalLM.Positions pos = model.positions(io[0]);
+                NDArray h = model.embed(io[0]);                                       // [b, T, E]
                 for (int l = 0; l < layers; l++) {
-                    CausalLM.LayerStats s = CausalLM.stats(out.x1().get(l));
-                    zeros[l] += s.zeros();
-                    count[l] += s.count();
-                    absSum[l] += s.absSum();
+                    try (NDManager ls = scope.newSubManager()) {
+                        h.attach(ls);
+                        List<NDArray> x1 = new ArrayList<>(1);
+                        NDArray out = model.decoderLayer(h, l, pos, x1);             // [b, T, E]
+                        CausalLM.LayerStats s = CausalLM.stats(x1.get(0));
+                        zeros[l] += s.zeros();
+                        count[l] += s.count();
+                        absSum[l] += s.absSum();
+                        out.attach(scope);
+                        h = out;
+                    }
                 }
+                lossSum += CausalLM.crossEntropy(model.head(h), io[1]).getFloat() * (double) b;
             }
             if (progress != null) {
                 progress.accept(first + b);

@@ -155,7 +155,7 @@ public final class SparsityRun {
             EvalWindows windows, int batchSize, boolean streamLayers) {
         ModelConfig config = ckpt.config();
         String what = act.hfName() + (act.takesParam() ? " " + param : "");
-        try (NDManager base = NDManager.newBaseManager();
+        try (NDManager base = Torch.newBaseManager();
                 CheckpointFiles files = ckpt.files()) {
             if (streamLayers) {
                 LOG.info("Evaluating {} layer by layer ({} layers, {}) on {} windows × {} tokens", ckpt.dir(),

@@ -61,6 +61,31 @@ public final class AdamW implements AutoCloseable {
         return total;
     }
 
+    /** Σ g² over the given gradients, as a scalar on their device. */
+    public static NDArray squareSum(java.util.Collection<NDArray> grads) {
+        NDArray total = null;
+        for (NDArray g : grads) {
+            NDArray sq = g.square().sum();
+            total = total == null ? sq : total.add(sq);
+        }
+        return total;
+    }
+
+    /**
+     * One update of every parameter with explicitly given float32 gradients (fp16-mixed: the gradients of the float16
+     * compute copies, not of the masters themselves).
+     */
+    public void step(Map<String, NDArray> params, Map<String, NDArray> grads, int t, double lr, double gradScale) {
+        float lrCorrected = (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
+        for (Map.Entry<String, NDArray> e : params.entrySet()) {
+            NDArray p = e.getValue();
+            p.getNDArrayInternal().adamUpdate(
+                    new NDList(p, grads.get(e.getKey()), expAvg.get(e.getKey()), expAvgSq.get(e.getKey())), new NDList(p),
+                    (float) lr, lrCorrected, (float) weightDecay, (float) gradScale, -1f,
+                    (float) beta1, (float) beta2, (float) eps, false, true);
+        }
+    }
+
     /**
      * One update of every parameter at optimizer step {@code t} (1-based).
      *

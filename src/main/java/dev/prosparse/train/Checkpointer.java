@@ -39,7 +39,7 @@ final class Checkpointer {
 
     /** Saves step {@code p.step()} and then deletes the saves beyond {@code save.keep_last}. */
     void save(Progress p, ModelConfig config, Weights weights, AdamW adam, Activation act, double actParam,
-            LambdaPolicy policy) {
+            LambdaPolicy policy, dev.prosparse.device.LossScaler scaler) {
         int stage = schedule.stageAt(p.step());
         ObjectNode state = Json.MAPPER.createObjectNode();
         state.put("global_step", p.step());
@@ -58,6 +58,9 @@ final class Checkpointer {
         rng.put("seed", recipe.seed());
         state.put("recipe_sha256", Hashing.sha256(recipe.toYaml()));
         policy.saveState(state);
+        if (scaler != null) {
+            scaler.saveState(state);                 // fp16-mixed: scale and clean-step count, for an exact resume
+        }
         Sidecar sidecar = sidecar(act, actParam, p.step(), schedule.stages().get(stage).name(), p.lambda());
         Path dir = run.path().resolve(RunDir.saveName(p.step()));
         RunDir.writeCheckpoint(dir, config.withActivation(act, actParam).withDtype("float32"), weights, DType.F32, sourceDir,

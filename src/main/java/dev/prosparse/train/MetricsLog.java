@@ -45,6 +45,14 @@ final class MetricsLog {
         m.put("train_zero_fraction", s.zeroFraction());
         m.put("tokens", tokensSeen);
         m.put("tokens_per_s", Math.round(tokensPerS));
+        if (s.lossScale() > 0) {                     // fp16-mixed
+            m.put("loss_scale", s.lossScale());
+            m.put("skipped", s.skipped());
+            m.put("skipped_steps", s.skippedTotal());
+        }
+        if (s.gpuPeakBytes() >= 0) {                 // on a GPU: memory in use (all processes), the highest so far
+            m.put("gpu_memory_peak_bytes", s.gpuPeakBytes());
+        }
         policy.describe(t, m);
         run.appendMetrics(m);
         if (bar.isTerminal()) {

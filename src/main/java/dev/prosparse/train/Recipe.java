@@ -15,6 +15,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import dev.prosparse.ProsparseException;
 import dev.prosparse.data.DataSource;
+import dev.prosparse.device.DeviceSpec;
+import dev.prosparse.device.Precision;
 import dev.prosparse.util.Errors;
 import java.io.IOException;
 import java.io.InputStream;
@@ -51,7 +53,10 @@ public record Recipe(
         int threads,
         String outputDir,
         int logEvery,
-        L1Control l1) {
+        L1Control l1,
+        String device,
+        Precision precision,
+        boolean activationCheckpointing) {
 
     /** @param train training text; @param eval evaluation text; @param textField JSONL field */
     public record Data(String train, String eval, String textField) {
@@ -116,6 +121,9 @@ public record Recipe(
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("final_format", "fatrelu");
         m.put("l1", null);  // no target: λ from the stage table
+        m.put("device", "auto");                      // auto | cpu | cuda | cuda:N (docs/gpu.md)
+        m.put("precision", "fp32");                   // fp32 | fp16-mixed
+        m.put("activation_checkpointing", false);     // recompute each decoder layer in the backward pass
         return m;
     }
 
@@ -258,7 +266,7 @@ public record Recipe(
         }
         Recipe r = new Recipe(model, activation, threshold, data, seqLen, batchSize, gradAccum, optimizer, schedule,
                 gradClip, List.copyOf(stages.subList(0, n)), eval, save, finalThreshold, finalFormat, seed, threads, outputDir,
-                logEvery, l1);
+                logEvery, l1, device, precision, activationCheckpointing);
         if (l1 != null) {
             l1.validate("--stages " + n, r.stages());
         }
@@ -291,10 +299,17 @@ public record Recipe(
         require(threads >= 0, source, "threads", "≥ 0 (0 = all cores)");
         require(logEvery >= 1, source, "log_every", "≥ 1");
         require(outputDir != null && !outputDir.isBlank(), source, "output_dir", "a folder, e.g. checkpoints/runs");
+        require(precision != null, source, "precision", "fp32 or fp16-mixed");
+        require(DeviceSpec.tryParse(device) != null, source, "device", "auto, cpu, cuda or cuda:N, e.g. device: cuda:0");
         new L1Schedule(stages);
         if (l1 != null) {
             l1.validate(source, stages);
         }
+    }
+
+    /** The parsed {@code device} key (validated when the recipe was bound). */
+    public DeviceSpec deviceSpec() {
+        return DeviceSpec.tryParse(device);
     }
 
     private static void require(boolean ok, String source, String key, String expected) {

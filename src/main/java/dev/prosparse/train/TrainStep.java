@@ -8,17 +8,26 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.prosparse.device.LossScaler;
+import dev.prosparse.device.Precision;
 import dev.prosparse.model.CausalLM;
+import dev.prosparse.model.Weights;
 import dev.prosparse.util.Torch;
 import java.util.Map;
 
 /**
  * One optimizer step of ProSparse training: for each micro-batch, L = (CE + λ·Σ_layers mean|x1|) / grad_accum,
- * backward; then the global gradient norm, clipping and one AdamW update.
+ * backward ({@link MicroBatch}: the plain way or with layer recompute); then the global gradient norm, clipping and
+ * one AdamW update.
  *
  * <p>Everything a step reports (CE, L1, zero count, squared gradient norm) is accumulated on the model's device and
  * read back in one small transfer per step, after the last backward pass and before the update; a non-finite loss or
  * gradient therefore stops the run before it touches the weights.
+ *
+ * <p>fp16-mixed ({@link Precision}): each micro-batch computes on float16 copies of the float32 master weights
+ * ({@link MixedPrecision}); the loss is multiplied by the {@link LossScaler}'s scale before backward and the update
+ * divides it out; a step with inf/NaN gradients is skipped (weights and moments untouched; the step's gradients die
+ * with its scope) and the scale halved. The statistics read back are the same one transfer.
  */
 final class TrainStep {
     private final Engine engine;
@@ -28,8 +37,17 @@ final class TrainStep {
     private final BatchSampler sampler;
     private final int batchSize, seqLen, gradAccum;
     private final double gradClip;
+    private final Precision precision;
+    private final boolean recompute;
+    private final LossScaler scaler;
 
     TrainStep(Engine engine, CausalLM model, Map<String, NDArray> params, AdamW adam, BatchSampler sampler, Recipe recipe) {
+        this(engine, model, params, adam, sampler, recipe, null);
+    }
+
+    /** @param scaler the loss scaler of an fp16-mixed run (its state is saved with the run); null for fp32 */
+    TrainStep(Engine engine, CausalLM model, Map<String, NDArray> params, AdamW adam, BatchSampler sampler, Recipe recipe,
+            LossScaler scaler) {
         this.engine = engine;
         this.model = model;
         this.params = params;
@@ -39,64 +57,101 @@ final class TrainStep {
         this.seqLen = recipe.seqLen();
         this.gradAccum = recipe.gradAccum();
         this.gradClip = recipe.gradClip();
+        this.precision = recipe.precision();
+        this.recompute = recipe.activationCheckpointing();
+        this.scaler = precision == Precision.FP16_MIXED ? (scaler != null ? scaler : new LossScaler()) : null;
     }
 
     /**
      * What one step measured. lmLoss and l1 are means over the micro-batches; zeroFraction is over every x1 entry of
-     * every layer of the step's batches; gradNorm is the global L2 norm before clipping.
+     * every layer of the step's batches; gradNorm is the global L2 norm before clipping (unscaled).
+     *
+     * @param lossScale    the loss scale the step ran with (0 for fp32)
+     * @param skipped      fp16-mixed: the gradients overflowed, the update was skipped and the scale halved
+     * @param skippedTotal fp16-mixed: steps skipped since the run began (this one included)
+     * @param gpuPeakBytes GPU memory in use after the step, the highest so far (−1: not on a GPU); set by the trainer
      */
-    record Stats(double lmLoss, double l1, double zeroFraction, double gradNorm) {
+    record Stats(double lmLoss, double l1, double zeroFraction, double gradNorm, double lossScale, boolean skipped,
+            long skippedTotal, long gpuPeakBytes) {
+        Stats(double lmLoss, double l1, double zeroFraction, double gradNorm) {
+            this(lmLoss, l1, zeroFraction, gradNorm, 0, false, 0, -1);
+        }
+
         boolean finite() {
             return Double.isFinite(lmLoss) && Double.isFinite(l1) && Double.isFinite(gradNorm);
         }
+
+        Stats withGpuPeak(long bytes) {
+            return new Stats(lmLoss, l1, zeroFraction, gradNorm, lossScale, skipped, skippedTotal, bytes);
+        }
+    }
+
+    /** The loss scaler (null for fp32). */
+    LossScaler scaler() {
+        return scaler;
     }
 
     /**
      * Runs step t (1-based) with L1 factor λ and learning rate lr. When the loss or the gradients are not finite the
-     * update is skipped and the returned stats say so ({@link Stats#finite()} is false).
+     * update is skipped and the returned stats say so ({@link Stats#finite()} is false; under fp16-mixed
+     * {@link Stats#skipped()} is true and the run goes on unless the scale fell below 1).
      */
     Stats run(int t, double lambda, double lr, NDManager parent) {
         try (NDManager scope = parent.newSubManager()) {
+            double lossScale = scaler != null ? scaler.scale() : 1.0;
             NDArray lam = Torch.scalar(scope, lambda);
-            NDArray accumScale = Torch.scalar(scope, 1.0 / gradAccum);
+            NDArray lossMul = Torch.scalar(scope, lossScale / gradAccum);
             NDArray ceSum = null, l1Sum = null, nonzeros = null;
             long entries = 0;
+            Weights copies = scaler != null ? MixedPrecision.computeCopies(model.weights(), precision.computeType(), scope) : null;
+            CausalLM m = copies != null ? model.withWeights(copies) : model;
+            Map<String, NDArray> grads = null;                // fp16-mixed: float32 sums of the copies' gradients
             for (int micro = 0; micro < gradAccum; micro++) {
                 NDArray batch = Torch.fromLongs(scope, sampler.batch(t, micro), new Shape(batchSize, seqLen + 1)); // [B, T+1]
                 NDArray[] io = CausalLM.splitWindow(batch);                                                      // [B, T], [B, T]
                 try (GradientCollector gc = engine.newGradientCollector()) {
-                    CausalLM.Output out = model.forward(io[0], true);
-                    NDArray ce = CausalLM.crossEntropy(out.logits(), io[1]);                                     // []
-                    NDArray l1 = null;
-                    NDArray nonzero = null;
-                    for (NDArray x1 : out.x1()) {                                                                 // [B, T, I]
-                        NDArray m = x1.abs().mean();                                                             // mean over B·T·I
-                        l1 = l1 == null ? m : l1.add(m);
-                        NDArray nz = x1.countNonzero();
-                        nonzero = nonzero == null ? nz : nonzero.add(nz);
-                        entries += x1.getShape().size();
-                    }
-                    gc.backward(ce.add(l1.mul(lam)).mul(accumScale));
-                    ceSum = accumulate(ceSum, ce.stopGradient());
-                    l1Sum = accumulate(l1Sum, l1.stopGradient());
-                    nonzeros = accumulate(nonzeros, nonzero.toType(DataType.FLOAT64, false));
+                    MicroBatch.Result r = recompute
+                            ? MicroBatch.recompute(m, io[0], io[1], lam, lossMul, gc, scope)
+                            : MicroBatch.plain(m, io[0], io[1], lam, lossMul, gc, scope);
+                    ceSum = accumulate(ceSum, r.ce());
+                    l1Sum = accumulate(l1Sum, r.l1());
+                    nonzeros = accumulate(nonzeros, r.nonzero());
+                    entries += r.entries();
+                }
+                if (copies != null) {
+                    grads = MixedPrecision.collect(copies, grads, scope);
                 }
             }
-            NDArray gradSq = AdamW.gradSquareSum(params, scope);
+            NDArray gradSq = grads != null ? AdamW.squareSum(grads.values()) : AdamW.gradSquareSum(params, scope);
             // the step's one read from the device: [Σ CE, Σ L1, nonzero count, Σ g²]
             double[] r = NDArrays.stack(new NDList(ceSum.toType(DataType.FLOAT64, false), l1Sum.toType(DataType.FLOAT64, false),
                     nonzeros, gradSq.toType(DataType.FLOAT64, false))).toDoubleArray();
-            Stats stats = new Stats(r[0] / gradAccum, r[1] / gradAccum, 1.0 - r[2] / entries, Math.sqrt(r[3]));
-            if (!stats.finite()) {
+            Stats stats = new Stats(r[0] / gradAccum, r[1] / gradAccum, 1.0 - r[2] / entries, Math.sqrt(r[3]) / lossScale,
+                    scaler != null ? lossScale : 0, false, scaler != null ? scaler.skipped() : 0, -1);
+            if (scaler != null) {
+                if (!scaler.update(stats.finite())) {
+                    return new Stats(stats.lmLoss(), stats.l1(), stats.zeroFraction(), stats.gradNorm(), lossScale, true,
+                            scaler.skipped(), -1);
+                }
+            } else if (!stats.finite()) {
                 return stats;
             }
             double clip = gradClip > 0 ? Math.min(1.0, gradClip / (stats.gradNorm() + 1e-6)) : 1.0;
-            adam.step(params, t, lr, clip, scope);
+            if (grads != null) {
+                adam.step(params, grads, t, lr, clip / lossScale);
+            } else {
+                adam.step(params, t, lr, clip / lossScale, scope);
+            }
             return stats;
         }
     }
 
     private static NDArray accumulate(NDArray sum, NDArray x) {
         return sum == null ? x : sum.add(x);
+    }
+
+    /** The master weights (for tests). */
+    Weights weights() {
+        return model.weights();
     }
 }

@@ -1,5 +1,6 @@
 package dev.prosparse.train;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -7,6 +8,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.prosparse.ProsparseException;
 import dev.prosparse.config.ModelConfig;
+import dev.prosparse.device.DeviceSetup;
+import dev.prosparse.device.GpuErrors;
+import dev.prosparse.device.LossScaler;
+import dev.prosparse.device.Precision;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
 import dev.prosparse.model.Activation;
@@ -94,12 +99,16 @@ public final class Trainer {
         final Map<String, NDArray> params;
         final CausalLM model;
         final AdamW adam;
+        final Device device;                 // issue 10: where the weights, optimizer state and batches live
+        final LossScaler scaler;             // fp16-mixed only, else null
+        long gpuPeak = -1;                   // GPU memory in use after a step, the highest so far (−1: CPU)
         int step;          // the last completed global step
         long tokensSeen;
         int lastSaved;     // the step of the newest save of this run (0: none)
         SparsityResult lastEval;
 
-        Session(NDManager base, Engine engine, TrainData data, ModelConfig config, Weights weights, CausalLM model, AdamW adam) {
+        Session(NDManager base, Engine engine, TrainData data, ModelConfig config, Weights weights, CausalLM model, AdamW adam,
+                Device device, LossScaler scaler) {
             this.base = base;
             this.engine = engine;
             this.data = data;
@@ -108,6 +117,8 @@ public final class Trainer {
             this.params = weights.asMap();
             this.model = model;
             this.adam = adam;
+            this.device = device;
+            this.scaler = scaler;
         }
 
         @Override
@@ -134,8 +145,11 @@ public final class Trainer {
         RunDir.Save resumeFrom = run.newestSave().orElse(null);
         Path weightsDir = resumeFrom != null ? resumeFrom.dir() : modelDir;
         Engine engine = Torch.start(threads);
-        LOG.info("libtorch threads: {}", ai.djl.pytorch.jni.JniUtils.getNumThreads());
-        NDManager base = NDManager.newBaseManager();
+        Device device = DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), threads, "recipe key device",
+                "recipe key precision");
+        LOG.info("libtorch threads: {}; precision {}{}", ai.djl.pytorch.jni.JniUtils.getNumThreads(), recipe.precision(),
+                recipe.activationCheckpointing() ? "; activation checkpointing (layer recompute)" : "");
+        NDManager base = Torch.newBaseManager();
         try {
             ModelConfig config = resumeFrom != null ? ModelConfig.read(weightsDir) : source.config();
             Weights weights;
@@ -145,7 +159,8 @@ public final class Trainer {
             weights.asMap().values().forEach(p -> p.setRequiresGradient(true));
             Recipe.Optimizer o = recipe.optimizer();
             AdamW adam = new AdamW(base, weights.asMap(), o.betas().get(0), o.betas().get(1), o.eps(), o.weightDecay());
-            Session s = new Session(base, engine, data, config, weights, new CausalLM(config, weights, act, actParam), adam);
+            Session s = new Session(base, engine, data, config, weights, new CausalLM(config, weights, act, actParam), adam,
+                    device, recipe.precision() == Precision.FP16_MIXED ? new LossScaler() : null);
             if (resumeFrom != null) {
                 resume(s, resumeFrom);
             } else {
@@ -169,6 +184,9 @@ public final class Trainer {
         s.lastSaved = s.step;
         s.adam.load(from.dir().resolve(RunDir.OPTIMIZER));
         policy.restoreState(state);
+        if (s.scaler != null) {
+            s.scaler.restoreState(state);
+        }
         run.truncateMetricsAfter(s.step);
         LOG.info("Resuming {} from {} (step {}/{})", run.path(), from.dir().getFileName(), s.step, schedule.totalSteps());
     }
@@ -188,7 +206,7 @@ public final class Trainer {
     // ---- train ----------------------------------------------------------------------------------------------------
 
     private void train(Session s) {
-        TrainStep step = new TrainStep(s.engine, s.model, s.params, s.adam, s.data.sampler(), recipe);
+        TrainStep step = new TrainStep(s.engine, s.model, s.params, s.adam, s.data.sampler(), recipe, s.scaler);
         LrSchedule lrs = new LrSchedule(recipe.optimizer().lr(), recipe.schedule().warmupSteps(),
                 recipe.schedule().minLrRatio(), schedule.totalSteps());
         int total = schedule.totalSteps();
@@ -203,9 +221,9 @@ public final class Trainer {
                 }
                 double lambda = policy.lambda(t);
                 double lr = lrs.at(t);
-                TrainStep.Stats stats = step.run(t, lambda, lr, s.base);
-                if (!stats.finite()) {
-                    throw diverged(t, lambda, s.lastSaved);
+                TrainStep.Stats stats = runStep(step, s, t, lambda, lr);
+                if (s.scaler != null ? s.scaler.diverged() : !stats.finite()) {
+                    throw diverged(t, lambda, s.lastSaved, s.scaler);
                 }
                 policy.observe(t, stats.zeroFraction());
                 s.step = t;
@@ -217,9 +235,29 @@ public final class Trainer {
                 } else {
                     bar.update(t);
                 }
-                afterStep(s, t, lambda, lr);
+                try {
+                    afterStep(s, t, lambda, lr);
+                } catch (ai.djl.engine.EngineException e) {
+                    throw GpuErrors.outOfMemory(e, t, s.device, s.gpuPeak, recipe, run.path(), lastSave(s.lastSaved));
+                }
             }
         }
+    }
+
+    /** One step; on a GPU also samples the memory in use; a CUDA out-of-memory error becomes one line with the knobs. */
+    private TrainStep.Stats runStep(TrainStep step, Session s, int t, double lambda, double lr) {
+        try {
+            TrainStep.Stats stats = step.run(t, lambda, lr, s.base);
+            s.gpuPeak = Math.max(s.gpuPeak, DeviceSetup.gpuMemoryUsed(s.device));
+            return stats.withGpuPeak(s.gpuPeak);
+        } catch (ai.djl.engine.EngineException e) {
+            throw GpuErrors.outOfMemory(e, t, s.device, Math.max(s.gpuPeak, DeviceSetup.gpuMemoryUsed(s.device)), recipe,
+                    run.path(), lastSave(s.lastSaved));
+        }
+    }
+
+    private String lastSave(int lastSaved) {
+        return lastSaved > 0 ? run.path().resolve(RunDir.saveName(lastSaved)).toString() : "none (no save yet)";
     }
 
     private boolean isLogStep(int t) {
@@ -243,7 +281,7 @@ public final class Trainer {
         boolean periodic = recipe.save().every() > 0 && t % recipe.save().every() == 0;
         if (stageEnd || periodic || stopRequested) {
             saver.save(new Checkpointer.Progress(t, lambda, lr, s.tokensSeen), s.config, s.weights, s.adam,
-                    s.model.activation(), s.model.activationParam(), policy);
+                    s.model.activation(), s.model.activationParam(), policy, s.scaler);
             s.lastSaved = t;
         }
         if (stageEnd) {
@@ -338,8 +376,16 @@ public final class Trainer {
                 SparsityEvaluator.DEFAULT_BATCH, null));
     }
 
-    private ProsparseException diverged(int t, double lambda, int lastSaved) {
-        String last = lastSaved > 0 ? run.path().resolve(RunDir.saveName(lastSaved)).toString() : "none (no save yet)";
+    private ProsparseException diverged(int t, double lambda, int lastSaved, LossScaler scaler) {
+        String last = lastSave(lastSaved);
+        if (scaler != null) {
+            return new ProsparseException(ProsparseException.Kind.DIVERGED, String.format(Locale.ROOT,
+                    "the fp16 loss scale fell below 1 at step %d (stage %d, λ=%.4g; %d steps skipped for inf/NaN"
+                            + " gradients): the gradients overflow even unscaled, so training has diverged; nothing after"
+                            + " the last good checkpoint was saved. Last good checkpoint: %s. Lower the learning rate"
+                            + " (--set optimizer.lr=…) or λ, or use --precision fp32, and continue with --resume %s", t,
+                    schedule.stageAt(t), lambda, scaler.skipped(), last, run.path()));
+        }
         return new ProsparseException(ProsparseException.Kind.DIVERGED, String.format(Locale.ROOT,
                 "the loss or the gradients became NaN or infinite at step %d (stage %d, λ=%.4g); nothing after the last"
                         + " good checkpoint was saved. Last good checkpoint: %s. Lower the learning rate (--set optimizer.lr=…)"

@@ -12,6 +12,8 @@ import dev.prosparse.ProsparseException;
  */
 public final class Torch {
     private static volatile boolean started;
+    /** The device commands compute on ({@link #useDevice}); null: DJL's default (the first GPU when it sees one). */
+    private static volatile ai.djl.Device device;
 
     private Torch() {}
 
@@ -24,7 +26,11 @@ public final class Torch {
     public static synchronized Engine start(int threads) {
         if (!started) {
             int n = threads > 0 ? threads : Integer.getInteger("prosparse.threads", Runtime.getRuntime().availableProcessors());
-            System.setProperty("ai.djl.offline", "true");
+            if (buildForcesOffline() || System.getProperty("ai.djl.offline") == null) {
+                // the CPU build carries its natives: never reach for the network. A -Pcuda build leaves the choice to
+                // the launcher (ai.djl.offline=false: DJL downloads its CUDA libtorch on first start; docs/gpu.md)
+                System.setProperty("ai.djl.offline", buildForcesOffline() ? "true" : System.getProperty("ai.djl.offline", "true"));
+            }
             System.setProperty("ai.djl.default_engine", "PyTorch");
             System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(n));
             System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
@@ -39,6 +45,35 @@ public final class Torch {
                             + ". The native libraries come from the pytorch-native-cpu jar on the classpath;"
                             + " rebuild with 'mvn package' and make sure DJL_CACHE_DIR (default ~/.djl.ai) is writable", e);
         }
+    }
+
+    /** Whether this build forces DJL offline (true unless built with mvn -Pcuda). */
+    static boolean buildForcesOffline() {
+        try (java.io.InputStream in = Torch.class.getResourceAsStream("/dev/prosparse/version.properties")) {
+            java.util.Properties p = new java.util.Properties();
+            if (in != null) {
+                p.load(in);
+            }
+            return !"false".equals(p.getProperty("djl.offline", "true"));
+        } catch (java.io.IOException e) {
+            return true;
+        }
+    }
+
+    /** Makes {@link #newBaseManager} put arrays on {@code d} (a command's --device, resolved). */
+    public static void useDevice(ai.djl.Device d) {
+        device = d;
+    }
+
+    /** The device chosen with {@link #useDevice}, else DJL's default. */
+    public static ai.djl.Device device() {
+        ai.djl.Device d = device;
+        return d != null ? d : Engine.getInstance().defaultDevice();
+    }
+
+    /** A base manager on {@link #device()}: every array made through it or its sub-managers lives there. */
+    public static NDManager newBaseManager() {
+        return NDManager.newBaseManager(device());
     }
 
     /**
