@@ -103,9 +103,14 @@ final class RecipeSchema {
             if (node.isContainerNode()) {
                 problems.add(wrongType(path, type, node));
             }
+        } else if (raw == boolean.class || raw == Boolean.class) {
+            if (!node.isBoolean()) {
+                problems.add(wrongType(path, type, node));
+            }
         } else if (raw.isEnum()) {
             if (!node.isTextual() || Arrays.stream(raw.getEnumConstants()).noneMatch(
-                    c -> ((Enum<?>) c).name().equalsIgnoreCase(node.textValue()))) {
+                    c -> ((Enum<?>) c).name().equalsIgnoreCase(node.textValue())
+                            || enumYaml((Enum<?>) c).equalsIgnoreCase(node.textValue()))) {
                 problems.add(wrongType(path, type, node));
             }
         } else if (raw == List.class) {
@@ -137,6 +142,8 @@ final class RecipeSchema {
             return "a number";
         } else if (raw == String.class) {
             return "a text value";
+        } else if (raw == boolean.class || raw == Boolean.class) {
+            return "true or false";
         } else if (raw.isEnum()) {
             return "one of " + Arrays.stream(raw.getEnumConstants()).map(c -> enumYaml((Enum<?>) c))
                     .collect(Collectors.joining(", "));
