@@ -2,7 +2,8 @@
 # Every row of the "Today's model families" table in the shared fixtures README (64 windows x 256 tokens of the
 # validation text, each model in its own token stream), recomputed by `report sparsity` and compared to 1e-4
 # relative (perplexity) and the table's 4 decimals (zero fraction). The default test run checks the tiny-mistral
-# and tiny-llama3 rows (FixtureTableSweepTest); this script checks all twelve (about 4 minutes on 2 idle cores).
+# and tiny-llama3 rows (FixtureTableSweepTest); this script checks all twelve (12 evaluations; measured 18 min
+# on a 2-core machine shared with other jobs, load average about 25).
 #
 #   scripts/check-family-table.sh [FIXTURES_MODELS_DIR]     # default ../shared/fixtures/models
 set -euo pipefail
