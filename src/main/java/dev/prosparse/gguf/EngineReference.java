@@ -8,6 +8,7 @@ import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.TextTokenizer;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
+import dev.prosparse.model.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
 import dev.prosparse.predict.MaskedForward;
@@ -109,7 +110,9 @@ public final class EngineReference {
                     put(p, wm, h + "mlp.down_proj.weight", f.tensor(b + "ffn_down.weight"), null);
                 }
             }
-            CausalLM lm = new CausalLM(c, Weights.of(wm, p, false), c.hiddenAct(), c.hiddenActParam());
+            // what the engine computes: plain ReLU in PowerInfer's sparse path (a fatrelu threshold is ignored there)
+            CausalLM lm = sparse ? new CausalLM(c, Weights.of(wm, p, false), Activation.RELU, 0)
+                    : new CausalLM(c, Weights.of(wm, p, false), c.hiddenAct(), c.hiddenActParam());
             float[] logits = Torch.noGrad(() -> {
                 try (NDManager s = root.newSubManager()) {
                     NDArray in = Torch.fromLongs(s, ids, new Shape(1, ids.length));
