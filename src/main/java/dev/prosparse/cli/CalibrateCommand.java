@@ -100,9 +100,10 @@ public final class CalibrateCommand implements Callable<Integer> {
         }
         Recipe base = Recipe.load(config, sets);
         Calibrator.Plan plan = new Calibrator.Plan(lambdas, heldOut, steps, batch, seqLen, windows, threads);
-        Path work = Files.createTempDirectory("prosparse-calibrate-");
-        Calibrator.probeRecipe(config, sets, base, plan, lambdas.get(0), work);   // validates before anything runs
+        // validate a probe recipe and the model before anything is created
+        Calibrator.probeRecipe(config, sets, base, plan, lambdas.get(0), Path.of(System.getProperty("java.io.tmpdir")));
         Path modelDir = TrainCommand.resolveModel(base.model(), false);
+        Path work = Files.createTempDirectory("prosparse-calibrate-");
         int full = new L1Schedule(base.stages()).totalSteps();
         long fullTokens = (long) full * base.batchSize() * base.gradAccum() * base.seqLen();
         System.out.printf(Locale.ROOT, "Probe budget: %d probes × %d steps × %d×%d tokens = %,d tokens (%.1f%% of one full run of"
