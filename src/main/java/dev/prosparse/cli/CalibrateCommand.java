@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
         footerHeading = "%nExamples:%n",
         footer = {"  prosparse calibrate --model tiny-llama --targets 0.8,0.9",
             "  prosparse calibrate --model tiny-minicpm --targets 0.9 --config configs/train/prosparse-minicpm-tiny.yaml",
-            "  prosparse calibrate --model checkpoints/my-model --data corpus.jsonl --targets 0.85,0.9 --lambdas 1,3,10,30,100"})
+            "  prosparse calibrate --model ./my-model --data corpus.jsonl --targets 0.85,0.9 --lambdas 1,3,10,30"})
 public final class CalibrateCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(CalibrateCommand.class);
 

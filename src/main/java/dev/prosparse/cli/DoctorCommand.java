@@ -16,7 +16,9 @@ import picocli.CommandLine.Command;
             "and what to do when no GPU is used (docs/gpu.md)."},
         footerHeading = "%nExamples:%n",
         footer = {"  prosparse doctor",
-            "  PYTORCH_LIBRARY_PATH=/opt/torch/lib PYTORCH_VERSION=2.7.1 PYTORCH_FLAVOR=cu128 prosparse doctor"})
+            "  prosparse --verbose doctor",
+            "",
+            "With your own libtorch: set PYTORCH_LIBRARY_PATH, PYTORCH_VERSION and PYTORCH_FLAVOR first (docs/gpu.md)."})
 public final class DoctorCommand implements Callable<Integer> {
     @Override
     public Integer call() {

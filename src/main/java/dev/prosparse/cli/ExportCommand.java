@@ -9,6 +9,6 @@ import picocli.CommandLine.Command;
         subcommands = {ExportGgufCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {"  prosparse export gguf --model checkpoints/tiny-llama --out tiny.gguf",
-            "  prosparse export gguf --model checkpoints/runs/my-run/final --predictors checkpoints/runs/my-run/final/predictors --out tiny.powerinfer.gguf"})
+            "  prosparse export gguf --model run/final --predictors run/final/predictors --out tiny.powerinfer.gguf"})
 public final class ExportCommand {
 }

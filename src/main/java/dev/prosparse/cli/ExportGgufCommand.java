@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
         footerHeading = "%nExamples:%n",
         footer = {"  prosparse export gguf --model checkpoints/tiny-llama --out tiny.gguf",
             "  prosparse export gguf --model run/final --predictors run/final/predictors --out tiny.powerinfer.gguf",
-            "  prosparse export gguf --model run/final --predictors run/final/predictors --pad-ffn 1024 --out tiny-padded.powerinfer.gguf"})
+            "  prosparse export gguf --model run/final --predictors run/final/predictors --pad-ffn 1024 --out padded.gguf"})
 public final class ExportGgufCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "HuggingFace checkpoint folder (model_type llama).")

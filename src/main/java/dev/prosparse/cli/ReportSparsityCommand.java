@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
             "  prosparse report sparsity --model checkpoints/runs/my-run/final --format md --out reports/",
             "  prosparse report sparsity --model checkpoints/tiny-llama --act relu --compare checkpoints/runs/my-run/final",
             "  prosparse report sparsity --model checkpoints/tiny-llama --act fatrelu --thresholds 0,0.005,0.01,0.02,0.03",
-            "  prosparse report sparsity --model checkpoints/tiny-llama --compare checkpoints/runs/my-run/final --ppl-budget 1%",
+            "  prosparse report sparsity --model tiny-llama --compare runs/my-run/final --ppl-budget 1%",
             "",
             "Formats: text (terminal table), json, csv, md (Markdown), png and svg (per-layer charts; need --out).",
             "Fields: docs/report-formats.md."})
