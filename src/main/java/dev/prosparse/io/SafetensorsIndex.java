@@ -145,18 +145,22 @@ public final class SafetensorsIndex {
         return v instanceof Number n ? OptionalLong.of(n.longValue()) : OptionalLong.empty();
     }
 
-    /** Writes the index atomically as 2-space indented JSON. */
-    public void write(Path indexFile) {
+    /** The index as 2-space indented JSON text in UTF-8, the content {@link #write} writes. */
+    public byte[] toJson() {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.set("metadata", Json.MAPPER.valueToTree(metadata));
         ObjectNode map = root.putObject("weight_map");
         weightMap.forEach(map::put);
-        byte[] bytes;
         try {
-            bytes = (Json.PRETTY.writeValueAsString(root) + "\n").getBytes(StandardCharsets.UTF_8);
+            return (Json.PRETTY.writeValueAsString(root) + "\n").getBytes(StandardCharsets.UTF_8);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("serializing a JSON tree cannot fail", e);
         }
+    }
+
+    /** Writes the index atomically as 2-space indented JSON. */
+    public void write(Path indexFile) {
+        byte[] bytes = toJson();
         AtomicFiles.write(indexFile, bytes.length, ch -> ch,
                 out -> SafetensorsWriter.writeFully(out, ByteBuffer.wrap(bytes)));
     }

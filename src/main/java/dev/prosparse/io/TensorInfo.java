@@ -45,7 +45,8 @@ public record TensorInfo(String name, DType dtype, long[] shape, long begin, lon
 
     @Override
     public int hashCode() {
-        return (name.hashCode() * 31 + dtype.hashCode()) * 31 + Arrays.hashCode(shape) + Long.hashCode(begin);
+        // dtype.ordinal(), not dtype.hashCode(): an enum hashes by identity, which differs from run to run
+        return (name.hashCode() * 31 + dtype.ordinal()) * 31 + Arrays.hashCode(shape) + Long.hashCode(begin);
     }
 
     @Override

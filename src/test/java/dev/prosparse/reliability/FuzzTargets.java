@@ -6,13 +6,12 @@ import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.DType;
 import dev.prosparse.io.SafetensorsFile;
 import dev.prosparse.io.SafetensorsIndex;
-import dev.prosparse.io.SafetensorsWriter;
-import dev.prosparse.io.SafetensorsWriter.TensorSource;
 import dev.prosparse.io.TensorInfo;
 import dev.prosparse.model.Activation;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,8 +72,9 @@ final class FuzzTargets {
             SafetensorsIndex index = SafetensorsIndex.read(file);
             index.shardNames();
             index.totalSize();
-            Path copy = work.resolve("idx/copy.json");
-            index.write(copy);
+            // the bytes write() writes, through a plain write: AtomicFiles' random temporary names would reach the
+            // fuzzer's file-path hooks and make runs with one seed differ (its atomicity is tested elsewhere)
+            Path copy = write("idx/copy.json", index.toJson());
             check(SafetensorsIndex.read(copy).weightMap().equals(index.weightMap()), "index rewrite changed the weight map");
             try (CheckpointFiles files = CheckpointFiles.open(dir)) {
                 for (String name : files.names()) {
@@ -230,18 +230,23 @@ final class FuzzTargets {
     private static synchronized Path shardedDir() {
         Path dir = work().resolve("idx");
         if (!Files.isRegularFile(dir.resolve(SHARD2))) {
-            try {
-                Files.createDirectories(dir);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            SafetensorsWriter.write(dir.resolve(SHARD1), Map.of(), List.of(
-                    TensorSource.ofFloats("x", DType.F32, new long[] {2}, new float[] {1, 2}),
-                    TensorSource.ofFloats("y", DType.BF16, new long[] {1}, new float[] {3})));
-            SafetensorsWriter.write(dir.resolve(SHARD2), Map.of(), List.of(
-                    TensorSource.ofFloats("z", DType.F16, new long[] {2, 2}, new float[] {4, 5, 6, 7})));
+            // built by hand and written plainly, not with SafetensorsWriter: see the note in index()
+            write("idx/" + SHARD1, safetensors("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                    + "\"y\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[8,10]}}",
+                    ByteBuffer.allocate(10).order(ByteOrder.LITTLE_ENDIAN).putFloat(1).putFloat(2)
+                            .putShort((short) 0x4040).array())); // bf16 0x4040 = 3.0
+            write("idx/" + SHARD2, safetensors("{\"z\":{\"dtype\":\"F16\",\"shape\":[2,2],\"data_offsets\":[0,8]}}",
+                    ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putShort((short) 0x4400) // f16 4.0
+                            .putShort((short) 0x4500).putShort((short) 0x4600).putShort((short) 0x4700).array())); // 5, 6, 7
         }
         return dir;
+    }
+
+    /** A safetensors file: 8-byte little-endian header length, the header, the data. */
+    private static byte[] safetensors(String header, byte[] data) {
+        byte[] h = header.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(8 + h.length + data.length).order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(h.length).put(h).put(data).array();
     }
 
     private static void count(String target, byte[] data) {
