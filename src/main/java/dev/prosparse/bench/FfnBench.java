@@ -1,5 +1,6 @@
 package dev.prosparse.bench;
 
+import dev.prosparse.util.RelativeError;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -108,7 +109,7 @@ public final class FfnBench {
     private void decode(int layer, double s, String variant, int active, float[] ref, Function<NDManager, float[]> body, NDManager parent) {
         Timing ms = TorchTime.time(parent, req.warmup(), req.reps(), body);
         float[] y = TorchTime.scoped(parent, body);
-        rows.add(new Row("decode", layer, s, variant, ms, active, relErr(y, ref)));
+        rows.add(new Row("decode", layer, s, variant, ms, active, RelativeError.of(y, ref)));
     }
 
     /**
@@ -210,14 +211,6 @@ public final class FfnBench {
         return t;
     }
 
-    static double relErr(float[] y, float[] ref) {
-        double num = 0, den = 0;
-        for (int i = 0; i < ref.length; i++) {
-            num += (y[i] - ref[i]) * (double) (y[i] - ref[i]);
-            den += ref[i] * (double) ref[i];
-        }
-        return Math.sqrt(num / den);
-    }
 
     private float[] uniform(long size, double scale) {
         float[] a = new float[Math.toIntExact(size)];

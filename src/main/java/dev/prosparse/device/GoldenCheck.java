@@ -1,5 +1,6 @@
 package dev.prosparse.device;
 
+import dev.prosparse.util.RelativeError;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -76,7 +77,7 @@ public final class GoldenCheck {
                     try (SafetensorsFile f = SafetensorsFile.open(golden.resolve(name + ".safetensors"))) {
                         expected = f.readFloat32(full ? "logits_" + actName : "logits_" + actName + "_last");
                     }
-                    double le = relErr(logits.toFloatArray(), expected);
+                    double le = RelativeError.of(logits.toFloatArray(), expected);
                     double loss = CausalLM.crossEntropy(out.logits().get(new NDIndex(":, :-1, :")),
                             input.get(new NDIndex(":, 1:"))).getFloat();
                     double lossErr = rel(loss, a.get("loss").asDouble());
@@ -132,13 +133,4 @@ public final class GoldenCheck {
         return Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-30);
     }
 
-    private static double relErr(float[] a, float[] b) {
-        double num = 0, den = 0;
-        for (int i = 0; i < a.length; i++) {
-            double d = a[i] - b[i];
-            num += d * d;
-            den += (double) b[i] * b[i];
-        }
-        return Math.sqrt(num / den);
-    }
 }

@@ -1,5 +1,6 @@
 package dev.prosparse.device;
 
+import dev.prosparse.util.RelativeError;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -52,7 +53,7 @@ public final class SdpaProbe {
                     .mul(Torch.scalar(x.getManager(), 1.0 / Math.sqrt(d))).add(m).softmax(3).matMul(z));
             String[] what = {"output", "dq", "dk", "dv"};
             for (int i = 0; i < 4; i++) {
-                System.out.printf(Locale.ROOT, "sdpa vs plain %-6s relative L2 difference %.2e%n", what[i], rel(fused[i], plain[i]));
+                System.out.printf(Locale.ROOT, "sdpa vs plain %-6s relative L2 difference %.2e%n", what[i], RelativeError.of(fused[i], plain[i]));
             }
             double tf = time(engine, base, q, k, v, up, (x, y, z) ->
                     block.forward(new ParameterStore(base, false), new NDList(x, y, z), true).singletonOrThrow());
@@ -108,13 +109,4 @@ public final class SdpaProbe {
         return (System.nanoTime() - t0) / 1e6 / n;
     }
 
-    private static double rel(float[] a, float[] b) {
-        double num = 0, den = 0;
-        for (int i = 0; i < a.length; i++) {
-            double x = a[i] - b[i];
-            num += x * x;
-            den += (double) b[i] * b[i];
-        }
-        return Math.sqrt(num / den);
-    }
 }

@@ -1,5 +1,6 @@
 package dev.prosparse.bench;
 
+import dev.prosparse.util.RelativeError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -58,26 +59,26 @@ class SparseFfnCorrectnessTest {
             JavaFfn java = new JavaFfn(w, e, n, r);
             float[] y = new float[e];
             java.dense(x, wg, wu, wdt, y);
-            assertTrue(FfnBench.relErr(y, refF) < 1e-5, "dense row kernels");
+            assertTrue(RelativeError.of(y, refF) < 1e-5, "dense row kernels");
             assertEquals(14, java.exact(x, wg, wu, wdt, y));
-            assertTrue(FfnBench.relErr(y, refF) < 1e-5, "exact row kernels");
+            assertTrue(RelativeError.of(y, refF) < 1e-5, "exact row kernels");
             assertEquals(14, java.predicted(x, fc1, fc2, r, 0f, wg, wu, wdt, y));
-            assertTrue(FfnBench.relErr(y, refF) < 1e-5, "predictor row kernels");
+            assertTrue(RelativeError.of(y, refF) < 1e-5, "predictor row kernels");
             float[] gate = new float[n], scores = new float[n];
             RowKernels.gemvRows(wg, e, x, 0, n, gate);
             RowKernels.gemvRows(fc2, r, hid, 0, n, scores);
             assertEquals(14, java.exactGivenGate(gate, x, wu, wdt, y));
-            assertTrue(FfnBench.relErr(y, refF) < 1e-5, "exact, gate given");
+            assertTrue(RelativeError.of(y, refF) < 1e-5, "exact, gate given");
             assertEquals(14, java.predictedGivenScores(scores, 0f, x, wg, wu, wdt, y));
-            assertTrue(FfnBench.relErr(y, refF) < 1e-5, "predictor, scores given");
+            assertTrue(RelativeError.of(y, refF) < 1e-5, "predictor, scores given");
             NDArray tx = Torch.fromFloats(m, x, new Shape(1, e));
             NDArray tg = Torch.fromFloats(m, wg, new Shape(n, e)), tu = Torch.fromFloats(m, wu, new Shape(n, e));
             NDArray tdt = Torch.fromFloats(m, wdt, new Shape(n, e)), td = Torch.fromFloats(m, FfnBench.transpose(wdt, n, e), new Shape(e, n));
             NDArray t1 = Torch.fromFloats(m, fc1, new Shape(r, e)), t2 = Torch.fromFloats(m, fc2, new Shape(n, r));
             NDArray zero = Torch.scalar(m, 0);
-            assertTrue(FfnBench.relErr(TorchFfn.dense(tx, tg, tu, td).toFloatArray(), refF) < 1e-5, "dense libtorch");
-            assertTrue(FfnBench.relErr(TorchFfn.exact(tx, tg, tu, tdt, zero).toFloatArray(), refF) < 1e-5, "exact libtorch");
-            assertTrue(FfnBench.relErr(TorchFfn.predicted(tx, t1, t2, zero, tg, tu, tdt).toFloatArray(), refF) < 1e-5, "predictor libtorch");
+            assertTrue(RelativeError.of(TorchFfn.dense(tx, tg, tu, td).toFloatArray(), refF) < 1e-5, "dense libtorch");
+            assertTrue(RelativeError.of(TorchFfn.exact(tx, tg, tu, tdt, zero).toFloatArray(), refF) < 1e-5, "exact libtorch");
+            assertTrue(RelativeError.of(TorchFfn.predicted(tx, t1, t2, zero, tg, tu, tdt).toFloatArray(), refF) < 1e-5, "predictor libtorch");
         }
     }
 
