@@ -2,7 +2,8 @@
 # Issue 10's benchmark, run ON a GPU machine from the project root:
 #   PROSPARSE_KIT=.carry/gpu bash scripts/bench-gpu.sh [OUT_DIR]
 # Writes a random-init TinyLlama-1.1B-shaped checkpoint (transformers, bf16), then trains it for 20 steps at batch
-# 4 × 1024, fp16-mixed, ReLU + L1, AdamW with prosparse, and runs the same step in PyTorch + transformers (fp16 autocast
+# 4 × 1024, fp16-mixed, ReLU + L1, AdamW with prosparse (attention auto = PyTorch's fused SDPA on a GPU, and once more
+# with attention=eager), and runs the same step in PyTorch + transformers (fp16 autocast
 # + GradScaler, fused AdamW, L1 through a hook) with eager and with SDPA attention; then prosparse at 4 × 2048 with
 # activation_checkpointing. Peak memory of every run is nvidia-smi's used memory sampled every 0.2 s (the same way for
 # all). Prints tokens/s, ratios, MFU against 989 TFLOP/s (H200 dense FP16) and peaks; logs in OUT_DIR.
@@ -12,21 +13,25 @@ B="${TMPDIR:-/tmp}/bench-gpu"; mkdir -p "$B"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 M="$B/tinyllama-1.1b"
 [[ -f "$M/config.json" ]] || python3 "$HERE/gpu/write_tinyllama.py" "$M" checkpoints/tiny-llama
-sample() { # sample OUTFILE: nvidia-smi used memory (MiB) every 0.2 s until killed
+sample() { # sample OUTFILE: nvidia-smi used memory (MiB) every 0.2 s until killed (a fresh file per run)
+  : > "$1"
   while true; do nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits | head -1 >> "$1"; sleep 0.2; done; }
 peak() { sort -n "$1" | tail -1; }
 settle() { # wait (≤ 60 s) until the GPU's used memory is back under 2 GiB: a killed run frees its memory late
-  for _ in $(seq 120); do (( $(nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits | head -1) < 2048 )) && return; sleep 0.5; done; }
+  for _ in $(seq 120); do (( $(nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits | head -1) < 2048 )) && return; sleep 0.5; done
+  echo "bench-gpu: the GPU still has $(nvidia-smi --query-gpu=memory.used --format=csv,noheader) in use; the next figures are not clean" >&2; }
+stop_run() { # stop_run PID: SIGKILL a backgrounded pcli and the JVM it started (the JVM is the subshell's child)
+  pkill -9 -P "$1" 2>/dev/null || true; kill -9 "$1" 2>/dev/null || true; }
 # prosparse: stop (SIGKILL) once step N is logged, so no checkpoint of 13 GB is written after the timed steps
-prosparse_run() { # NAME SEQ STEPS RECOMPUTE
-  local name=$1 seq=$2 n=$3 rc=$4 run="$B/runs/$1"; rm -rf "$run"
+prosparse_run() { # NAME SEQ STEPS RECOMPUTE [ATTENTION]
+  local name=$1 seq=$2 n=$3 rc=$4 attn=${5:-auto} run="$B/runs/$1"; rm -rf "$run"
   settle; sample "$B/mem-$name" & local s=$!
   pcli train --device cuda --precision fp16-mixed --set model="$M" --set seq_len=$seq --set batch_size=4 --set grad_accum=1 \
-    --set activation_checkpointing=$rc --set log_every=1 --set eval.windows=1 --set eval.every=0 --set save.every=0 \
+    --set activation_checkpointing=$rc --set attention=$attn --set log_every=1 --set eval.windows=1 --set eval.every=0 --set save.every=0 \
     --set "stages=[{name: bench, steps: 1000, l1_lambda: 0.01, ramp: constant}]" --set final_threshold=null \
     --set output_dir="$B/runs" --run-name "$name" > "$O/$name.log" 2>&1 & local p=$!
   while kill -0 $p 2>/dev/null; do
-    if [[ -f "$run/metrics.jsonl" ]] && grep -q "\"step\":$n," "$run/metrics.jsonl"; then kill -9 $p; break; fi
+    if [[ -f "$run/metrics.jsonl" ]] && grep -q "\"step\":$n," "$run/metrics.jsonl"; then stop_run $p; break; fi
     sleep 0.5
   done
   wait $p 2>/dev/null || true; kill $s 2>/dev/null || true; wait $s 2>/dev/null || true
@@ -40,8 +45,9 @@ pytorch_run() { # ATTN SEQ
   kill $s; wait $s 2>/dev/null || true
   echo "$(peak "$B/mem-pt-$1")" > "$O/pytorch-$1.peak_mib"
 }
-PARTS=" ${BENCH_PARTS:-prosparse pytorch recompute} "   # a subset, e.g. BENCH_PARTS="prosparse recompute"
+PARTS=" ${BENCH_PARTS:-prosparse eager pytorch recompute} "   # a subset, e.g. BENCH_PARTS="prosparse recompute"
 [[ "$PARTS" == *" prosparse "* ]] && prosparse_run prosparse-1024 1024 20 false
+[[ "$PARTS" == *" eager "* ]] && prosparse_run prosparse-1024-eager 1024 20 false eager
 [[ "$PARTS" == *" pytorch "* ]] && { pytorch_run eager 1024; pytorch_run sdpa 1024; }
 [[ "$PARTS" == *" recompute "* ]] && prosparse_run prosparse-2048-recompute 2048 6 true
 python3 - "$O" <<'PY' | tee "$O/bench-summary.txt"
@@ -58,10 +64,15 @@ def prosparse(name, S, first=5):
     rate = (last - first) * tok / (secs[last] - secs[first])
     return rate, tr[-1]
 gpu = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"], capture_output=True, text=True).stdout.strip()
-print(f"machine: {gpu}; batch 4 x 1024, fp16-mixed / autocast fp16, ReLU + L1, AdamW; steady state (prosparse steps 6-20, PyTorch 15 steps after 5 warm-up)")
+print(f"machine: {gpu}; prosparse attention auto = sdpa (fused) unless marked eager; batch 4 x 1024, fp16-mixed / autocast fp16, ReLU + L1, AdamW; steady state (prosparse steps 6-20, PyTorch 15 steps after 5 warm-up)")
 rows = []
 ps, last = prosparse("prosparse-1024", 1024)
 rows.append(("prosparse (DJL)", ps, int(open(f"{o}/prosparse-1024.peak_mib").read()), last.get("loss_scale")))
+try:
+    pe, le = prosparse("prosparse-1024-eager", 1024)
+    rows.append(("prosparse eager", pe, int(open(f"{o}/prosparse-1024-eager.peak_mib").read()), le.get("loss_scale")))
+except Exception as e:
+    print(f"prosparse with attention=eager: no result ({e})")
 pt = {}
 for a in ("eager", "sdpa"):
     try:

@@ -119,7 +119,6 @@ PY
 fi
 if part sdpa; then
 say "== fused attention through DJL: a TorchScript module calling scaled_dot_product_attention, run by PtSymbolBlock"
-python3 "$(dirname "${BASH_SOURCE[0]}")/gpu/sdpa_module.py" "$R/sdpa.pt" > /dev/null
-pjava dev.prosparse.device.SdpaProbe "$R/sdpa.pt" 4 32 1024 64 2>&1 | grep -v ' INFO ' | tail -8 | tee -a "$SUM" || say "  FAIL: SdpaProbe"
+pjava dev.prosparse.device.SdpaProbe 4 32 1024 64 2>&1 | grep -v ' INFO ' | tail -8 | tee -a "$SUM" || say "  FAIL: SdpaProbe"
 fi
 echo; echo "==== summary"; cat "$SUM"

@@ -11,6 +11,7 @@ import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.SafetensorsFile;
 import dev.prosparse.model.Activation;
+import dev.prosparse.model.AttentionKernel;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
 import dev.prosparse.util.Json;
@@ -25,7 +26,8 @@ import java.util.Map;
  * The fixtures' golden checks (transformers' float32 logits, loss, Σ mean|x1|, zero counts and gradient norms) on any
  * device, for scripts/gpu-check.sh: the GPU machines have no Java build tools, so JUnit cannot run there. Same
  * tolerances as the fixtures README: logits 1e-5 relative (L2), loss and L1 1e-5, zero counts ±3 entries, gradient
- * norms 1e-4. Exit status 1 when any check fails.
+ * norms 1e-4. Each model is checked with both attention kernels (eager, and PyTorch's fused sdpa). Exit status 1 when
+ * any check fails.
  *
  * <pre>java -cp prosparse.jar:lib/* dev.prosparse.device.GoldenCheck DEVICE GOLDEN_DIR MODEL_DIR...</pre>
  * (each MODEL_DIR's folder name names its golden files, e.g. checkpoints/tiny-llama → tiny-llama.json)
@@ -44,23 +46,25 @@ public final class GoldenCheck {
         DeviceSetup.select(DeviceSpec.parse(args[0], "device"), 0, "device");
         Path golden = Path.of(args[1]);
         System.out.println("device " + DeviceSetup.describe(Torch.device()));
-        System.out.printf(Locale.ROOT, "%-14s %-10s %12s %12s %12s %10s%n", "model", "act", "logits rel", "loss rel",
+        System.out.printf(Locale.ROOT, "%-20s %-10s %12s %12s %12s %10s%n", "model/attention", "act", "logits rel", "loss rel",
                 "L1 rel", "zeros ±");
         try (NDManager base = Torch.newBaseManager()) {
             for (int i = 2; i < args.length; i++) {
-                check(Path.of(args[i]), golden, base);
+                for (AttentionKernel kernel : new AttentionKernel[] {AttentionKernel.EAGER, AttentionKernel.SDPA}) {
+                    check(Path.of(args[i]), golden, base, kernel);
+                }
             }
         }
         System.out.println(failures == 0 ? "GOLDEN OK" : "GOLDEN FAILED: " + failures + " checks out of tolerance");
         System.exit(failures == 0 ? 0 : 1);
     }
 
-    private static void check(Path dir, Path golden, NDManager base) throws IOException {
-        String name = dir.getFileName().toString();
-        JsonNode g = Json.MAPPER.readTree(golden.resolve(name + ".json").toFile());
+    private static void check(Path dir, Path golden, NDManager base, AttentionKernel kernel) throws IOException {
+        String file = dir.getFileName().toString(), name = file + "/" + kernel;
+        JsonNode g = Json.MAPPER.readTree(golden.resolve(file + ".json").toFile());
         ModelConfig config = ModelConfig.read(dir);
         long[] ids;
-        try (SafetensorsFile f = SafetensorsFile.open(golden.resolve(name + ".safetensors"))) {
+        try (SafetensorsFile f = SafetensorsFile.open(golden.resolve(file + ".safetensors"))) {
             ids = f.readInt64("input_ids");
         }
         int seq = ids.length / 2;
@@ -68,13 +72,14 @@ public final class GoldenCheck {
             for (String actName : ACTS) {
                 JsonNode a = g.get("acts").get(actName);
                 try (NDManager scope = base.newSubManager()) {
-                    CausalLM model = new CausalLM(config, w, Activation.parse(actName, "act"), a.get("param").asDouble());
+                    CausalLM model = new CausalLM(config, w, Activation.parse(actName, "act"), a.get("param").asDouble())
+                            .withAttention(kernel);
                     NDArray input = Torch.fromLongs(scope, ids, new Shape(2, seq));
                     CausalLM.Output out = model.forward(input, true);
                     boolean full = actName.equals("silu") || actName.equals("relu");
                     NDArray logits = full ? out.logits() : out.logits().get(new NDIndex(":, -1, :"));
                     float[] expected;
-                    try (SafetensorsFile f = SafetensorsFile.open(golden.resolve(name + ".safetensors"))) {
+                    try (SafetensorsFile f = SafetensorsFile.open(golden.resolve(file + ".safetensors"))) {
                         expected = f.readFloat32(full ? "logits_" + actName : "logits_" + actName + "_last");
                     }
                     double le = RelativeError.of(logits.toFloatArray(), expected);
@@ -92,18 +97,19 @@ public final class GoldenCheck {
                     double l1Err = rel(l1, a.get("l1_sum_of_layer_means").asDouble());
                     boolean ok = le <= 1e-5 && lossErr <= 1e-5 && l1Err <= 1e-5 && worstZeros <= 3;
                     failures += ok ? 0 : 1;
-                    System.out.printf(Locale.ROOT, "%-14s %-10s %12.2e %12.2e %12.2e %10d %s%n", name, actName, le, lossErr,
+                    System.out.printf(Locale.ROOT, "%-20s %-10s %12.2e %12.2e %12.2e %10d %s%n", name, actName, le, lossErr,
                             l1Err, worstZeros, ok ? "ok" : "FAIL");
                 }
             }
-            gradients(name, g.get("grad_check"), config, w, base, ids, seq);
+            gradients(name, g.get("grad_check"), config, w, base, ids, seq, kernel);
         }
     }
 
-    private static void gradients(String name, JsonNode g, ModelConfig config, Weights w, NDManager base, long[] ids, int seq) {
+    private static void gradients(String name, JsonNode g, ModelConfig config, Weights w, NDManager base, long[] ids, int seq,
+            AttentionKernel kernel) {
         w.asMap().values().forEach(p -> p.setRequiresGradient(true));
         try (NDManager scope = base.newSubManager()) {
-            CausalLM model = new CausalLM(config, w, Activation.RELU, 0);
+            CausalLM model = new CausalLM(config, w, Activation.RELU, 0).withAttention(kernel);
             NDArray input = Torch.fromLongs(scope, ids, new Shape(2, seq));
             try (GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
                 CausalLM.Output out = model.forward(input, true);
@@ -124,7 +130,7 @@ public final class GoldenCheck {
             }
             boolean ok = worst <= 1e-4;
             failures += ok ? 0 : 1;
-            System.out.printf(Locale.ROOT, "%-14s %-10s worst gradient-norm relative error %.2e %s%n", name, "grad", worst,
+            System.out.printf(Locale.ROOT, "%-20s %-10s worst gradient-norm relative error %.2e %s%n", name, "grad", worst,
                     ok ? "ok" : "FAIL");
         }
     }

@@ -3,38 +3,31 @@ package dev.prosparse.device;
 import dev.prosparse.util.RelativeError;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtNDManager;
-import ai.djl.pytorch.engine.PtSymbolBlock;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
+import dev.prosparse.model.FusedAttention;
 import dev.prosparse.util.Torch;
-import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * Diagnostics for issue 10: can DJL run PyTorch's fused attention (scaled_dot_product_attention) with autograd? DJL
- * has no such op; this loads a TorchScript module whose forward(q, k, v) calls it (written by python, see
- * scripts/gpu/sdpa_module.py) through DJL's PtSymbolBlock, runs forward and backward on float16 [B, H, S, D] inputs, and
- * compares output, gradients and time with the plain attention prosparse computes (matmul, mask, softmax, matmul).
+ * Diagnostics for the fused attention ({@code attention: sdpa}, {@link FusedAttention}): runs PyTorch's
+ * scaled_dot_product_attention through the TorchScript module prosparse writes, forward and backward on float16
+ * [B, H, S, D] inputs, and compares output, gradients and time with the plain attention (matmul, mask, softmax, matmul).
  *
- * <pre>java -cp ... dev.prosparse.device.SdpaProbe MODULE.pt [B H S D]</pre>
+ * <pre>java -cp ... dev.prosparse.device.SdpaProbe [B H S D]</pre>
  */
 public final class SdpaProbe {
     private SdpaProbe() {}
 
     public static void main(String[] args) throws Exception {
-        Path module = Path.of(args[0]);
-        int b = args.length > 1 ? Integer.parseInt(args[1]) : 4, h = args.length > 2 ? Integer.parseInt(args[2]) : 32;
-        int s = args.length > 3 ? Integer.parseInt(args[3]) : 1024, d = args.length > 4 ? Integer.parseInt(args[4]) : 64;
+        int b = args.length > 0 ? Integer.parseInt(args[0]) : 4, h = args.length > 1 ? Integer.parseInt(args[1]) : 32;
+        int s = args.length > 2 ? Integer.parseInt(args[2]) : 1024, d = args.length > 3 ? Integer.parseInt(args[3]) : 64;
         DeviceSetup.select(DeviceSpec.parse("cuda", "device"), 0, "device");
         Engine engine = Engine.getInstance();
         try (NDManager base = Torch.newBaseManager()) {
-            PtSymbolBlock block = JniUtils.loadModule((PtNDManager) base, module, true, new String[0], new String[0], false);
+            FusedAttention sdpa = FusedAttention.get();
             Shape shape = new Shape(b, h, s, d);
             NDArray q = base.randomNormal(shape).toType(DataType.FLOAT16, false);
             NDArray k = base.randomNormal(shape).toType(DataType.FLOAT16, false);
@@ -47,16 +40,14 @@ public final class SdpaProbe {
                 }
             }
             NDArray m = Torch.fromFloats(base, mask, new Shape(s, s)).toType(DataType.FLOAT16, false);
-            float[][] fused = run(engine, base, q, k, v, up, (x, y, z) ->
-                    block.forward(new ParameterStore(base, false), new NDList(x, y, z), true).singletonOrThrow());
+            float[][] fused = run(engine, base, q, k, v, up, sdpa::causal);
             float[][] plain = run(engine, base, q, k, v, up, (x, y, z) -> x.matMul(y.transpose(0, 1, 3, 2))
                     .mul(Torch.scalar(x.getManager(), 1.0 / Math.sqrt(d))).add(m).softmax(3).matMul(z));
             String[] what = {"output", "dq", "dk", "dv"};
             for (int i = 0; i < 4; i++) {
                 System.out.printf(Locale.ROOT, "sdpa vs plain %-6s relative L2 difference %.2e%n", what[i], RelativeError.of(fused[i], plain[i]));
             }
-            double tf = time(engine, base, q, k, v, up, (x, y, z) ->
-                    block.forward(new ParameterStore(base, false), new NDList(x, y, z), true).singletonOrThrow());
+            double tf = time(engine, base, q, k, v, up, sdpa::causal);
             double tp = time(engine, base, q, k, v, up, (x, y, z) -> x.matMul(y.transpose(0, 1, 3, 2))
                     .mul(Torch.scalar(x.getManager(), 1.0 / Math.sqrt(d))).add(m).softmax(3).matMul(z));
             System.out.printf(Locale.ROOT, "forward+backward [%d, %d, %d, %d] fp16: TorchScript SDPA %.2f ms, plain %.2f ms (%.1fx)%n",

@@ -37,19 +37,23 @@ public final class CausalLM {
     private final double activationParam;
     /** Rotary tables and masks per (sequence length, dtype), on the weights' device (docs/gpu.md). */
     private final PositionCache positionCache;
+    /** Eager or fused attention ({@link AttentionKernel}; auto: fused on a GPU). */
+    private final AttentionKernel attentionKernel;
 
     /** @param activation the FFN activation to compute with (may differ from the config's: {@code --act}) */
     public CausalLM(ModelConfig config, Weights weights, Activation activation, double activationParam) {
-        this(config, weights, activation, activationParam, new PositionCache(weights == null ? null : weights.manager()));
+        this(config, weights, activation, activationParam, new PositionCache(weights == null ? null : weights.manager()),
+                AttentionKernel.AUTO);
     }
 
     private CausalLM(ModelConfig config, Weights weights, Activation activation, double activationParam,
-            PositionCache positionCache) {
+            PositionCache positionCache, AttentionKernel attentionKernel) {
         this.config = config;
         this.weights = weights;
         this.activation = activation;
         this.activationParam = activationParam;
         this.positionCache = positionCache;
+        this.attentionKernel = attentionKernel;
     }
 
     /**
@@ -57,7 +61,16 @@ public final class CausalLM {
      * training), sharing the position cache.
      */
     public CausalLM withWeights(Weights view) {
-        return new CausalLM(config, view, activation, activationParam, positionCache);
+        return new CausalLM(config, view, activation, activationParam, positionCache, attentionKernel);
+    }
+
+    /** This model computing attention with {@code kernel} (the recipe key {@code attention}). */
+    public CausalLM withAttention(AttentionKernel kernel) {
+        return new CausalLM(config, weights, activation, activationParam, positionCache, kernel);
+    }
+
+    public AttentionKernel attentionKernel() {
+        return attentionKernel;
     }
 
     public ModelConfig config() {
@@ -164,7 +177,8 @@ public final class CausalLM {
      */
     public NDArray attentionBlock(NDArray h, int layer, Positions pos) {
         LayerWeights w = weights.layer(layer);
-        NDArray attn = attention(rmsNorm(h, w.inputNorm()), w, pos.rope(), pos.mask(config.slidingWindow(layer))); // [B, S, E]
+        int window = config.slidingWindow(layer);
+        NDArray attn = attention(rmsNorm(h, w.inputNorm()), w, pos.rope(), pos.mask(window), window);           // [B, S, E]
         return h.add(config.isMiniCpm() ? attn.mul(Torch.scalar(h.getManager(), config.residualScale())) : attn);
     }
 
@@ -200,35 +214,59 @@ public final class CausalLM {
 
     /**
      * Grouped-query causal self-attention with rotary position embeddings; q/k/v(/o) biases where the family has
-     * them, and Qwen3's RMSNorm of each head of q and k (over D, before the rotary embedding).
+     * them, and Qwen3's RMSNorm of each head of q and k (over D, before the rotary embedding). Query head h reads
+     * key/value head h / G.
+     *
+     * @param window the layer's sliding window (0: none); {@code mask} is its [S, S] additive mask
      */
-    private NDArray attention(NDArray x, LayerWeights w, Rope rope, NDArray mask) {
-        NDManager scope = x.getManager();
+    private NDArray attention(NDArray x, LayerWeights w, Rope rope, NDArray mask, int window) {
         Shape s = x.getShape();
         long b = s.get(0), seq = s.get(1);
         int heads = config.numAttentionHeads(), kv = config.numKeyValueHeads(), d = config.headDim();
-        int g = heads / kv;
 
-        NDArray q = linear(x, w.q(), w.qBias()).reshape(b, seq, kv, g, d);              // [B, S, KV, G, D]
+        NDArray q = linear(x, w.q(), w.qBias()).reshape(b, seq, heads, d);             // [B, S, H, D]
         NDArray k = linear(x, w.k(), w.kBias()).reshape(b, seq, kv, d);                 // [B, S, KV, D]
         if (w.qNorm() != null) {
             q = rmsNorm(q, w.qNorm());                                                   // per head, over D
             k = rmsNorm(k, w.kNorm());
         }
-        q = q.transpose(0, 2, 3, 1, 4);                                                  // [B, KV, G, S, D]
-        k = k.transpose(0, 2, 1, 3).expandDims(2);                                       // [B, KV, 1, S, D]
-        NDArray v = linear(x, w.v(), w.vBias())
-                .reshape(b, seq, kv, d).transpose(0, 2, 1, 3).expandDims(2);            // [B, KV, 1, S, D]
-        q = rope.apply(q);
-        k = rope.apply(k);
+        NDArray v = linear(x, w.v(), w.vBias()).reshape(b, seq, kv, d);                 // [B, S, KV, D]
+        NDArray out = attentionKernel.fusedOn(x.getDevice())
+                ? fusedAttention(q, k, v, rope, window > 0 && seq > window ? mask : null)
+                : eagerAttention(q, k, v, rope, mask);                                   // [B, S, H, D]
+        return linear(out.reshape(b, seq, (long) heads * d), w.o(), w.oBias());         // [B, S, E]
+    }
 
+    /**
+     * softmax(q·kᵀ/√D + mask)·v on DJL ops, grouping the H query heads as [KV, G] so that each key/value head is
+     * read by its G query heads without being copied. q [B, S, H, D], k and v [B, S, KV, D] → [B, S, H, D].
+     */
+    private NDArray eagerAttention(NDArray q, NDArray k, NDArray v, Rope rope, NDArray mask) {
+        Shape s = q.getShape();
+        long b = s.get(0), seq = s.get(1);
+        int kv = config.numKeyValueHeads(), d = config.headDim(), g = config.numAttentionHeads() / kv;
+        q = rope.apply(q.reshape(b, seq, kv, g, d).transpose(0, 2, 3, 1, 4));          // [B, KV, G, S, D]
+        k = rope.apply(k.transpose(0, 2, 1, 3).expandDims(2));                          // [B, KV, 1, S, D]
+        v = v.transpose(0, 2, 1, 3).expandDims(2);                                       // [B, KV, 1, S, D]
         NDArray scores = q.matMul(k.transpose(0, 1, 2, 4, 3))                            // [B, KV, G, S, S]
-                .mul(Torch.scalar(scope, 1.0 / Math.sqrt(d)))
+                .mul(Torch.scalar(q.getManager(), 1.0 / Math.sqrt(d)))
                 .add(mask);
         NDArray probs = Fp32.softmax(scores, 4);    // [B, KV, G, S, S]; float32 statistics for float16 scores
-        NDArray out = probs.matMul(v)                                                    // [B, KV, G, S, D]
-                .transpose(0, 3, 1, 2, 4).reshape(b, seq, (long) heads * d);             // [B, S, H·D]
-        return linear(out, w.o(), w.oBias());                                            // [B, S, E]
+        return probs.matMul(v)                                                           // [B, KV, G, S, D]
+                .transpose(0, 3, 1, 2, 4);                                               // [B, S, KV, G, D]
+    }
+
+    /**
+     * The same attention through PyTorch's fused kernel ({@link FusedAttention}): causal, or under {@code mask}
+     * when a sliding window is shorter than the sequence. q [B, S, H, D], k and v [B, S, KV, D] → [B, S, H, D].
+     */
+    private static NDArray fusedAttention(NDArray q, NDArray k, NDArray v, Rope rope, NDArray mask) {
+        q = rope.apply(q.transpose(0, 2, 1, 3));                                         // [B, H, S, D]
+        k = rope.apply(k.transpose(0, 2, 1, 3));                                         // [B, KV, S, D]
+        v = v.transpose(0, 2, 1, 3);                                                     // [B, KV, S, D]
+        FusedAttention sdpa = FusedAttention.get();
+        NDArray out = mask == null ? sdpa.causal(q, k, v) : sdpa.masked(q, k, v, mask); // [B, H, S, D]
+        return out.transpose(0, 2, 1, 3);                                                // [B, S, H, D]
     }
 
     /** x / sqrt(mean(x², −1) + eps) · w over the last axis, in float32. x: [..., N], w: [N]. */
@@ -340,7 +378,7 @@ public final class CausalLM {
             return inv;
         }
 
-        /** x·cos + rotate_half(x)·sin, rotate_half([a, b]) = [−b, a] on the last axis. x: [..., S, D] (rank 5). */
+        /** x·cos + rotate_half(x)·sin, rotate_half([a, b]) = [−b, a] on the last axis. x: [..., S, D]. */
         NDArray apply(NDArray x) {
             int last = x.getShape().dimension() - 1;
             NDList halves = x.split(2, last);

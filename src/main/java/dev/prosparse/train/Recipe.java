@@ -17,6 +17,7 @@ import dev.prosparse.ProsparseException;
 import dev.prosparse.data.DataSource;
 import dev.prosparse.device.DeviceSpec;
 import dev.prosparse.device.Precision;
+import dev.prosparse.model.AttentionKernel;
 import dev.prosparse.util.Errors;
 import java.io.IOException;
 import java.io.InputStream;
@@ -56,7 +57,8 @@ public record Recipe(
         L1Control l1,
         String device,
         Precision precision,
-        boolean activationCheckpointing) {
+        boolean activationCheckpointing,
+        AttentionKernel attention) {
 
     /** @param train training text; @param eval evaluation text; @param textField JSONL field */
     public record Data(String train, String eval, String textField) {
@@ -124,6 +126,7 @@ public record Recipe(
         m.put("device", "auto");                      // auto | cpu | cuda | cuda:N (docs/gpu.md)
         m.put("precision", "fp32");                   // fp32 | fp16-mixed
         m.put("activation_checkpointing", false);     // recompute each decoder layer in the backward pass
+        m.put("attention", "auto");                   // auto | eager | sdpa (auto: fused on a GPU; docs/gpu.md)
         return m;
     }
 
@@ -266,7 +269,7 @@ public record Recipe(
         }
         Recipe r = new Recipe(model, activation, threshold, data, seqLen, batchSize, gradAccum, optimizer, schedule,
                 gradClip, List.copyOf(stages.subList(0, n)), eval, save, finalThreshold, finalFormat, seed, threads, outputDir,
-                logEvery, l1, device, precision, activationCheckpointing);
+                logEvery, l1, device, precision, activationCheckpointing, attention);
         if (l1 != null) {
             l1.validate("--stages " + n, r.stages());
         }
@@ -300,6 +303,7 @@ public record Recipe(
         require(logEvery >= 1, source, "log_every", "≥ 1");
         require(outputDir != null && !outputDir.isBlank(), source, "output_dir", "a folder, e.g. checkpoints/runs");
         require(precision != null, source, "precision", "fp32 or fp16-mixed");
+        require(attention != null, source, "attention", "auto, eager or sdpa");
         require(DeviceSpec.tryParse(device) != null, source, "device", "auto, cpu, cuda or cuda:N, e.g. device: cuda:0");
         new L1Schedule(stages);
         if (l1 != null) {

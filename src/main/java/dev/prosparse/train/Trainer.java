@@ -147,7 +147,8 @@ public final class Trainer {
         Engine engine = Torch.start(threads);
         Device device = DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), threads, "recipe key device",
                 "recipe key precision");
-        LOG.info("libtorch threads: {}; precision {}{}", ai.djl.pytorch.jni.JniUtils.getNumThreads(), recipe.precision(),
+        LOG.info("libtorch threads: {}; precision {}; attention {}{}", ai.djl.pytorch.jni.JniUtils.getNumThreads(),
+                recipe.precision(), recipe.attention().describe(device),
                 recipe.activationCheckpointing() ? "; activation checkpointing (layer recompute)" : "");
         NDManager base = Torch.newBaseManager();
         try {
@@ -159,7 +160,7 @@ public final class Trainer {
             weights.asMap().values().forEach(p -> p.setRequiresGradient(true));
             Recipe.Optimizer o = recipe.optimizer();
             AdamW adam = new AdamW(base, weights.asMap(), o.betas().get(0), o.betas().get(1), o.eps(), o.weightDecay());
-            Session s = new Session(base, engine, data, config, weights, new CausalLM(config, weights, act, actParam), adam,
+            Session s = new Session(base, engine, data, config, weights, new CausalLM(config, weights, act, actParam).withAttention(recipe.attention()), adam,
                     device, recipe.precision() == Precision.FP16_MIXED ? new LossScaler() : null);
             if (resumeFrom != null) {
                 resume(s, resumeFrom);
@@ -317,7 +318,8 @@ public final class Trainer {
         Activation finalAct = act;
         double finalParam = actParam;
         if (recipe.finalThreshold() != null) {
-            shifted = evaluate(new CausalLM(s.config, s.weights, Activation.FATRELU, recipe.finalThreshold()), s);
+            shifted = evaluate(new CausalLM(s.config, s.weights, Activation.FATRELU, recipe.finalThreshold())
+                    .withAttention(recipe.attention()), s);
             if (recipe.finalFormat() == Recipe.FinalFormat.FATRELU) {
                 finalAct = Activation.FATRELU;
                 finalParam = recipe.finalThreshold();

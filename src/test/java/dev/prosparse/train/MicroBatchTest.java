@@ -14,6 +14,7 @@ import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.SafetensorsFile;
 import dev.prosparse.model.Activation;
+import dev.prosparse.model.AttentionKernel;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
 import dev.prosparse.util.Torch;
@@ -45,7 +46,7 @@ class MicroBatchTest {
         base.close();
     }
 
-    /** The golden input windows [2, 32] of a fixture model (real text). */
+    /** The two golden input windows of a fixture model (real text). */
     static long[] ids(String model) {
         try (SafetensorsFile f = SafetensorsFile.open(Fixtures.golden(model + ".safetensors"))) {
             return f.readInt64("input_ids");
@@ -55,14 +56,19 @@ class MicroBatchTest {
     record Pass(double ce, double l1, double nonzero, Map<String, float[]> grads) {}
 
     static Pass pass(String model, boolean recompute, DataType compute) {
+        return pass(model, recompute, compute, AttentionKernel.EAGER);
+    }
+
+    static Pass pass(String model, boolean recompute, DataType compute, AttentionKernel attention) {
         double scale = compute == DataType.FLOAT32 ? 1.0 : 1024.0;
         Path dir = Fixtures.model(model);
         ModelConfig config = ModelConfig.read(dir);
         try (CheckpointFiles files = CheckpointFiles.open(dir); Weights w = Weights.load(config, files, base);
                 NDManager scope = base.newSubManager()) {
             w.asMap().values().forEach(p -> p.setRequiresGradient(true));
-            CausalLM master = new CausalLM(config, w, Activation.RELU, 0);
-            NDArray[] io = CausalLM.splitWindow(Torch.fromLongs(scope, ids(model), new Shape(2, 32)));
+            CausalLM master = new CausalLM(config, w, Activation.RELU, 0).withAttention(attention);
+            long[] ids = ids(model);   // two golden windows: [2, 32] or [2, 48]
+            NDArray[] io = CausalLM.splitWindow(Torch.fromLongs(scope, ids, new Shape(2, ids.length / 2)));
             MicroBatch.Result r;
             Weights copies = compute == DataType.FLOAT32 ? null : MixedPrecision.computeCopies(w, compute, scope);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
@@ -109,6 +115,20 @@ class MicroBatchTest {
         for (String name : plain.grads().keySet()) {
             double err = relErr(re.grads().get(name), plain.grads().get(name));
             assertTrue(err <= 1e-5, name + ": recomputed gradient differs by " + err + " (relative L2)");
+        }
+    }
+
+    /** The fused attention (sdpa) under recompute gives the eager attention's gradients without recompute. */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama", "tiny-qwen3"}) // plain, and with per-head q/k norms
+    void recomputeWithFusedAttentionGivesTheEagerGradients(String model) {
+        Pass eager = pass(model, false, DataType.FLOAT32, AttentionKernel.EAGER);
+        Pass fused = pass(model, true, DataType.FLOAT32, AttentionKernel.SDPA);
+        assertEquals(eager.ce(), fused.ce(), 1e-5 * eager.ce(), "cross-entropy");
+        assertEquals(eager.l1(), fused.l1(), 1e-5 * eager.l1(), "Σ mean|x1|");
+        for (String name : eager.grads().keySet()) {
+            double err = relErr(fused.grads().get(name), eager.grads().get(name));
+            assertTrue(err <= 1e-4, name + ": fused-attention gradient differs by " + err + " (relative L2)");
         }
     }
 

@@ -1,0 +1,122 @@
+package dev.prosparse.model;
+
+import static dev.prosparse.model.GoldenModelTest.golden;
+import static dev.prosparse.model.GoldenModelTest.goldenLogits;
+import static dev.prosparse.model.GoldenModelTest.inputIds;
+import static dev.prosparse.model.GoldenModelTest.inputShape;
+import static dev.prosparse.model.GoldenModelTest.relErr;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.prosparse.Fixtures;
+import dev.prosparse.config.ModelConfig;
+import dev.prosparse.io.CheckpointFiles;
+import dev.prosparse.util.Torch;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The fused attention ({@code attention: sdpa}, PyTorch's scaled_dot_product_attention through a TorchScript module
+ * written in Java) against transformers' golden logits and gradient norms, on the CPU libtorch CI runs.
+ */
+class FusedAttentionTest {
+    static NDManager base;
+
+    @BeforeAll
+    static void start() {
+        Torch.start(2);
+        base = NDManager.newBaseManager();
+    }
+
+    @AfterAll
+    static void stop() {
+        base.close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama", "tiny-minicpm", "tiny-llama3", "tiny-qwen2", "tiny-qwen3", "tiny-mistral"})
+    void logitsAndGradientsMatchTransformers(String modelName) throws IOException {
+        JsonNode g = golden(modelName).get("grad_check");
+        Path dir = Fixtures.model(modelName);
+        ModelConfig config = ModelConfig.read(dir);
+        try (CheckpointFiles files = CheckpointFiles.open(dir);
+                Weights w = Weights.load(config, files, base);
+                NDManager scope = base.newSubManager()) {
+            for (NDArray p : w.asMap().values()) {
+                p.setRequiresGradient(true);
+            }
+            CausalLM model = new CausalLM(config, w, Activation.RELU, 0).withAttention(AttentionKernel.SDPA);
+            NDArray input = Torch.fromLongs(scope, inputIds(modelName), inputShape(modelName));
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                CausalLM.Output out = model.forward(input, true);
+                double err = relErr(out.logits().toFloatArray(), goldenLogits(modelName, "logits_relu"));
+                assertTrue(err <= 1e-5, "logits relative error " + err);
+                NDArray loss = CausalLM.crossEntropy(out.logits().get(new NDIndex(":, :-1, :")), input.get(new NDIndex(":, 1:")));
+                NDArray l1 = null;
+                for (NDArray x1 : out.x1()) {
+                    NDArray m = x1.abs().mean();
+                    l1 = l1 == null ? m : l1.add(m);
+                }
+                gc.backward(loss.add(l1.mul(Torch.scalar(scope, g.get("lambda").asDouble()))));
+            }
+            for (Map.Entry<String, JsonNode> e : GoldenModelTest.iterable(g.get("grad_norms"))) {
+                double norm = w.get(e.getKey()).getGradient().norm().getFloat();
+                GoldenModelTest.assertRel(e.getValue().asDouble(), norm, 1e-4, "‖∇ " + e.getKey() + "‖");
+            }
+        }
+    }
+
+    /**
+     * tiny-mistral slides a 64-token window; windows of 96 tokens take the masked kernel. It must agree with the eager
+     * attention (which builds the same mask itself), and the window must matter (full causal attention differs).
+     */
+    @Test
+    void slidingWindowLongerThanTheWindowAgreesWithEager() throws IOException {
+        Path dir = Fixtures.model("tiny-mistral");
+        ModelConfig config = ModelConfig.read(dir);
+        assertEquals(64, config.slidingWindow(0), "fixture's window");
+        long[] ids = new long[2 * 96];
+        Random r = new Random(7);
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = 3 + r.nextInt(config.vocabSize() - 3);
+        }
+        try (CheckpointFiles files = CheckpointFiles.open(dir);
+                Weights w = Weights.load(config, files, base);
+                NDManager scope = base.newSubManager()) {
+            NDArray input = Torch.fromLongs(scope, ids, new Shape(2, 96));
+            CausalLM eager = new CausalLM(config, w, Activation.RELU, 0).withAttention(AttentionKernel.EAGER);
+            float[] expected = eager.forward(input, false).logits().toFloatArray();
+            float[] fused = eager.withAttention(AttentionKernel.SDPA).forward(input, false).logits().toFloatArray();
+            double err = relErr(fused, expected);
+            assertTrue(err <= 1e-5, "sdpa vs eager logits relative error " + err);
+
+            ModelConfig noWindow = ModelConfig.parse(((com.fasterxml.jackson.databind.node.ObjectNode) config.raw().deepCopy())
+                    .putNull("sliding_window").toString(), "test");
+            float[] full = new CausalLM(noWindow, w, Activation.RELU, 0).withAttention(AttentionKernel.SDPA)
+                    .forward(input, false).logits().toFloatArray();
+            assertTrue(relErr(full, expected) > 1e-3, "the window should change the logits past position 64");
+        }
+    }
+
+    @Test
+    void autoIsEagerOnTheCpu() {
+        assertTrue(!AttentionKernel.AUTO.fusedOn(ai.djl.Device.cpu()));
+        assertTrue(AttentionKernel.AUTO.fusedOn(ai.djl.Device.gpu()));
+        assertTrue(AttentionKernel.SDPA.fusedOn(ai.djl.Device.cpu()));
+        assertEquals(AttentionKernel.SDPA, AttentionKernel.parse(" SDPA "));
+    }
+}
