@@ -169,13 +169,11 @@ class BadInputCatalogTest {
         c.add(new Case(cf, "`hidden_size` 2³¹", CHECKPOINT, d -> config(d, tinyConfig().replace("\"hidden_size\": 128", "\"hidden_size\": 2147483648"))));
         c.add(new Case(cf, "Heads not a multiple of KV heads", CHECKPOINT, d -> config(d, tinyConfig().replace("\"num_key_value_heads\": 2",
                 "\"num_key_value_heads\": 3"))));
-        KnownBug actAsUsage = new KnownBug(USAGE, "config/ModelConfig passes on the --act/--threshold usage error of"
-                + " Activation, with flag advice, for a value read from config.json");
-        c.add(new Case(cf, "Unknown `hidden_act`", CHECKPOINT, d -> config(d, tinyConfig().replace("\"silu\"", "\"gelu\"")),
-                actAsUsage));
+        c.add(new Case(cf, "Unknown `hidden_act`", CHECKPOINT, d -> config(d, tinyConfig().replace("\"silu\"", "\"gelu\""))));
         c.add(new Case(cf, "`hidden_act` with a line break", CHECKPOINT, d -> config(d, tinyConfig().replace("\"silu\"", "\"si\\nlu\""))));
-        c.add(new Case(cf, "FATReLU without `hidden_act_param`", CHECKPOINT, d -> config(d, tinyConfig().replace("\"silu\"", "\"fatrelu\"")),
-                actAsUsage));
+        c.add(new Case(cf, "FATReLU without `hidden_act_param`", CHECKPOINT, d -> config(d, tinyConfig().replace("\"silu\"", "\"fatrelu\""))));
+        c.add(new Case(cf, "FATReLU with a negative `hidden_act_param`", CHECKPOINT, d -> config(d, tinyConfig().replace("\"silu\"",
+                "\"fatrelu\", \"hidden_act_param\": -0.5"))));
         c.add(new Case(cf, "`rms_norm_eps` 1e999 (infinite)", CHECKPOINT, d -> config(d, tinyConfig().replace("1e-05", "1e999"))));
         c.add(new Case(cf, "`rms_norm_eps` 0", CHECKPOINT, d -> config(d, tinyConfig().replace("1e-05", "0"))));
         c.add(new Case(cf, "`rope_scaling` of type yarn", CHECKPOINT, d -> config(d, tinyConfig().replace("\"pretraining_tp\": 1,",
