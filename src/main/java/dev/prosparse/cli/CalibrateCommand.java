@@ -1,8 +1,9 @@
 package dev.prosparse.cli;
 
 import dev.prosparse.ProsparseException;
+import dev.prosparse.device.DeviceSpec;
 import dev.prosparse.train.Calibrator;
-import dev.prosparse.train.L1Schedule;
+import dev.prosparse.train.ProbeDefaults;
 import dev.prosparse.train.Recipe;
 import dev.prosparse.train.RunDir;
 import dev.prosparse.train.Trainer;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -25,14 +27,18 @@ import picocli.CommandLine.Option;
 @Command(name = "calibrate",
         mixinStandardHelpOptions = true,
         sortOptions = false,
-        description = {"Find the λ that gives a target sparsity on a model: short probe runs of the recipe's stage table",
+        description = {"Find the λ that gives a target sparsity on a model: probe runs of the recipe's stage table",
             "(compressed in time, scaled to end at each probe λ_S), a fit of sparsity against λ_S (the ProSparse",
             "paper's law 100 − exp(a·λ^b + c), or a power law in density, whichever predicts the held-out probes",
-            "better), and one recipe per target with the stage table scaled to the λ_S the fit gives."},
+            "better), and one recipe per target with the stage table scaled to the λ_S the fit gives.",
+            "By default the probes have the recipe's batch shape and half its steps, at λ_S × 0.1, 0.25, 0.5, 1, 2 with",
+            "the middle one held out: about 2.5 full runs of compute, printed before the first probe. Shorter probes",
+            "under-predict the full run's sparsity, so the λ_S they give overshoots (docs/target-sparsity.md)."},
         footerHeading = "%nExamples:%n",
-        footer = {"  prosparse calibrate --model tiny-llama --targets 0.8,0.9",
+        footer = {"  prosparse calibrate --model checkpoints/tiny-llama --targets 0.9 --config configs/train/prosparse-tiny.yaml",
             "  prosparse calibrate --model tiny-minicpm --targets 0.9 --config configs/train/prosparse-minicpm-tiny.yaml",
-            "  prosparse calibrate --model ./my-model --data corpus.jsonl --targets 0.85,0.9 --lambdas 1,3,10,30"})
+            "  prosparse calibrate --model ./my-model --data corpus.jsonl --targets 0.9 --lambdas 1,3,10,30,100",
+            "  prosparse calibrate --model tiny-llama --targets 0.9 --probe-steps 300 --held-out 1,3"})
 public final class CalibrateCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(CalibrateCommand.class);
 
@@ -45,25 +51,25 @@ public final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--targets", required = true, split = ",", paramLabel = "S", description = "Target sparsities in (0, 1), e.g. 0.8,0.9: one recipe each.")
     List<Double> targets;
 
-    @Option(names = "--config", paramLabel = "YAML", description = "Recipe whose stage table is calibrated (its shape is kept, its λ values scaled). Default: the built-in demo recipe.")
+    @Option(names = "--config", paramLabel = "YAML", description = "Recipe whose stage table is calibrated (its shape is kept, its λ values scaled); the probe defaults come from it. Default: the built-in demo recipe.")
     Path config;
 
-    @Option(names = "--lambdas", split = ",", paramLabel = "λ", defaultValue = "0.5,1,2,4,8,16,32",
-            description = "Probe λ_S values (the last stage's λ). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--lambdas", split = ",", paramLabel = "λ",
+            description = "Probe λ_S values (the last stage's λ). Default: the recipe's λ_S × 0.1, 0.25, 0.5, 1, 2 (prosparse-tiny: 2,5,10,20,40).")
     List<Double> lambdas;
 
-    @Option(names = "--held-out", split = ",", paramLabel = "I", defaultValue = "1,3,5",
-            description = "Indexes (0-based) into --lambdas of the probes kept out of the fit to measure its error. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--held-out", split = ",", paramLabel = "I",
+            description = "Indexes (0-based) into the λ_S list of the probes kept out of the fit to measure its error. Default: the middle one (of 5 probes: 2).")
     List<Integer> heldOut;
 
-    @Option(names = "--probe-steps", paramLabel = "N", defaultValue = "240", description = "Optimizer steps per probe (the stage table compressed to N). Default: ${DEFAULT-VALUE}.")
-    int steps;
+    @Option(names = "--probe-steps", paramLabel = "N", description = "Optimizer steps per probe (the stage table compressed to N). Default: half the recipe's steps (prosparse-tiny: 600).")
+    Integer steps;
 
-    @Option(names = "--probe-batch", paramLabel = "B", defaultValue = "4", description = "Sequences per probe step. Default: ${DEFAULT-VALUE}.")
-    int batch;
+    @Option(names = "--probe-batch", paramLabel = "B", description = "Sequences per probe step, in one micro-batch. Default: the recipe's batch_size and grad_accum.")
+    Integer batch;
 
-    @Option(names = "--probe-seq-len", paramLabel = "T", defaultValue = "128", description = "Tokens per probe sequence. Default: ${DEFAULT-VALUE}.")
-    int seqLen;
+    @Option(names = "--probe-seq-len", paramLabel = "T", description = "Tokens per probe sequence. Default: the recipe's seq_len.")
+    Integer seqLen;
 
     @Option(names = "--probe-windows", paramLabel = "N", defaultValue = "32", description = "Evaluation windows per probe. Default: ${DEFAULT-VALUE}.")
     int windows;
@@ -74,52 +80,46 @@ public final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "CPU threads for libtorch (0 = the recipe's threads).")
     int threads;
 
+    @Option(names = "--device", paramLabel = "DEVICE", description = "auto, cpu, cuda or cuda:N for the probes (as the recipe key device). Default: the recipe's.")
+    String device;
+
     @Override
     public Integer call() throws IOException {
-        for (double t : targets) {
-            if (!(t > 0 && t < 1)) {
-                throw ProsparseException.usage("--targets " + t + ": each target must be in (0, 1), for example --targets 0.8,0.9");
-            }
-        }
-        if (lambdas.size() - heldOut.size() < 3 || lambdas.stream().anyMatch(l -> !(l > 0))) {
-            throw ProsparseException.usage("--lambdas: give positive values, at least 3 more than --held-out ("
-                    + heldOut.size() + "), for example --lambdas 0.5,1,2,4,8,16,32");
-        }
-        for (int i : heldOut) {
-            if (i < 0 || i >= lambdas.size()) {
-                throw ProsparseException.usage("--held-out " + i + ": must index --lambdas (0.." + (lambdas.size() - 1) + ")");
-            }
-        }
-        if (steps < 10 || batch < 1 || seqLen < 8 || windows < 1) {
-            throw ProsparseException.usage("--probe-steps ≥ 10, --probe-batch ≥ 1, --probe-seq-len ≥ 8 and --probe-windows ≥ 1");
-        }
+        checkFlags();
         List<String> sets = new ArrayList<>(List.of("model=" + model));
         if (data != null) {
             sets.add("data.train=" + data);
             sets.add("data.eval=" + data);
         }
+        List<String> probeSets = new ArrayList<>(sets);  // the device is the probes', not the written recipes'
+        if (device != null) {
+            probeSets.add("device=" + device);
+        }
         Recipe base = Recipe.load(config, sets);
-        Calibrator.Plan plan = new Calibrator.Plan(lambdas, heldOut, steps, batch, seqLen, windows, threads);
+        Calibrator.checkCalibratable(base, config);
+        Calibrator.Plan plan = plan(base);
         // validate a probe recipe and the model before anything is created
-        Calibrator.probeRecipe(config, sets, base, plan, lambdas.get(0), Path.of(System.getProperty("java.io.tmpdir")));
+        Calibrator.probeRecipe(config, probeSets, base, plan, plan.lambdas().get(0), Path.of(System.getProperty("java.io.tmpdir")));
         Path modelDir = TrainCommand.resolveModel(base.model(), false);
-        Path work = Files.createTempDirectory("prosparse-calibrate-");
-        int full = new L1Schedule(base.stages()).totalSteps();
-        long fullTokens = (long) full * base.batchSize() * base.gradAccum() * base.seqLen();
-        System.out.printf(Locale.ROOT, "Probe budget: %d probes × %d steps × %d×%d tokens = %,d tokens (%.1f%% of one full run of"
-                + " the recipe, %,d tokens); %d held out to check the fit%n", lambdas.size(), steps, batch, seqLen,
-                plan.tokens(), 100.0 * plan.tokens() / fullTokens, fullTokens, heldOut.size());
+        System.out.print(CalibrationReport.budget(plan, base));
         System.out.flush();
+        long full = CalibrationReport.fullRunTokens(base);
+        if (plan.tokensPerProbe() < full / 2) {
+            LOG.warn(String.format(Locale.ROOT, "each probe trains on %,d tokens, less than half of one full run (%,d): sparsity"
+                    + " at a given λ keeps rising with the tokens trained, so short probes under-predict the full run's"
+                    + " sparsity and the λ_S they give tends to overshoot (docs/target-sparsity.md)", plan.tokensPerProbe(), full));
+        }
+        Path work = Files.createTempDirectory("prosparse-calibrate-");
         try {
             long t0 = System.nanoTime();
             int[] n = {0};
             Calibrator.Result r = Calibrator.calibrate(plan, lam -> {
-                Recipe probe = Calibrator.probeRecipe(config, sets, base, plan, lam, work);
+                Recipe probe = Calibrator.probeRecipe(config, probeSets, base, plan, lam, work);
                 Path dir = work.resolve(String.format(Locale.ROOT, "probe-%02d", n[0]++));
                 Trainer.Result res = new Trainer(probe, RunDir.create(dir, probe.toYaml()), modelDir, threads).run();
                 double secs = (System.nanoTime() - t0) / 1e9;
                 System.out.printf(Locale.ROOT, "probe λ_S=%s: sparsity %.2f%%, perplexity %.2f  (%d/%d, %.0f s so far)%n",
-                        lam, 100 * res.afterShift().zeroFraction(), res.afterShift().perplexity(), n[0], lambdas.size(), secs);
+                        lam, 100 * res.afterShift().zeroFraction(), res.afterShift().perplexity(), n[0], plan.lambdas().size(), secs);
                 System.out.flush();
                 return new double[] {res.afterShift().zeroFraction(), res.afterShift().perplexity()};
             });
@@ -141,6 +141,52 @@ public final class CalibrateCommand implements Callable<Integer> {
             deleteTree(work);
         }
         return 0;
+    }
+
+    /** The flags that need no recipe, checked before the recipe is read. */
+    private void checkFlags() {
+        for (double t : targets) {
+            if (!(t > 0 && t < 1)) {
+                throw ProsparseException.usage("--targets " + t + ": each target must be in (0, 1), for example --targets 0.8,0.9");
+            }
+        }
+        if (lambdas != null) {
+            for (double l : lambdas) {
+                if (!(l > 0) || Double.isInfinite(l)) {
+                    throw ProsparseException.usage("--lambdas " + l + ": each probe λ_S must be a positive number, for example"
+                            + " --lambdas 2,5,10,20,40");
+                }
+            }
+        }
+        if (device != null) {
+            DeviceSpec.parse(device, "--device");
+        }
+        if (steps != null && steps < 10 || batch != null && batch < 1 || seqLen != null && seqLen < 8 || windows < 1) {
+            throw ProsparseException.usage("--probe-steps must be ≥ 10, --probe-batch ≥ 1, --probe-seq-len ≥ 8 and"
+                    + " --probe-windows ≥ 1, for example --probe-steps 600 --probe-batch 8 --probe-seq-len 256");
+        }
+    }
+
+    /** The probes: each flag given, else its default from the recipe ({@link ProbeDefaults}). */
+    Calibrator.Plan plan(Recipe base) {
+        List<Double> lams = lambdas != null ? lambdas : ProbeDefaults.lambdas(base);
+        List<Integer> held = heldOut != null ? List.copyOf(new LinkedHashSet<>(heldOut)) : ProbeDefaults.heldOut(lams.size());
+        for (int i : held) {
+            if (i < 0 || i >= lams.size()) {
+                throw ProsparseException.usage("--held-out " + i + ": must index the " + lams.size() + " probe λ_S values "
+                        + lams + " (0.." + (lams.size() - 1) + "), for example --held-out " + lams.size() / 2);
+            }
+        }
+        int fitted = lams.size() - held.size();
+        if (fitted < ProbeDefaults.MIN_FITTED) {
+            throw ProsparseException.usage(String.format(Locale.ROOT, "%d probe λ_S values with %d held out leave %d for the"
+                    + " fit, which needs at least %d: give more --lambdas or fewer --held-out, for example --lambdas"
+                    + " 2,5,10,20,40 --held-out 2", lams.size(), held.size(), fitted, ProbeDefaults.MIN_FITTED));
+        }
+        boolean recipeBatch = batch == null;
+        return new Calibrator.Plan(lams, held, steps != null ? steps : ProbeDefaults.steps(base),
+                recipeBatch ? base.batchSize() : batch, recipeBatch ? base.gradAccum() : 1,
+                seqLen != null ? seqLen : base.seqLen(), windows, threads);
     }
 
     private static void deleteTree(Path dir) {

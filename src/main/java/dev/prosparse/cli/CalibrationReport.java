@@ -1,21 +1,54 @@
 package dev.prosparse.cli;
 
 import dev.prosparse.train.Calibrator;
+import dev.prosparse.train.L1Schedule;
 import dev.prosparse.train.LambdaFit;
 import dev.prosparse.train.Recipe;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /** What {@code prosparse calibrate} prints and writes: the probe table, both fits, and one recipe per target. */
 final class CalibrationReport {
     private CalibrationReport() {}
 
+    /** Training tokens of one full run of the recipe. */
+    static long fullRunTokens(Recipe base) {
+        return (long) new L1Schedule(base.stages()).totalSteps() * base.batchSize() * base.gradAccum() * base.seqLen();
+    }
+
+    /** The tokens of one probe step: "8×256", or "8×64×4096" with gradient accumulation. */
+    static String stepShape(Calibrator.Plan plan) {
+        return plan.gradAccum() == 1 ? plan.batchSize() + "×" + plan.seqLen()
+                : plan.batchSize() + "×" + plan.gradAccum() + "×" + plan.seqLen();
+    }
+
+    /** Printed before the first probe: what the probes cost, against one full run of the recipe, and what they are. */
+    static String budget(Calibrator.Plan plan, Recipe base) {
+        long full = fullRunTokens(base);
+        int fullSteps = new L1Schedule(base.stages()).totalSteps();
+        String step = base.gradAccum() == 1 ? base.batchSize() + "×" + base.seqLen()
+                : base.batchSize() + "×" + base.gradAccum() + "×" + base.seqLen();
+        return String.format(Locale.ROOT, "Probe budget: %d probes × %d steps × %s tokens = %,d tokens, %s one full run of"
+                + " the recipe (%,d steps × %s = %,d tokens); %d held out to check the fit%nProbe λ_S: %s (the recipe's λ_S is"
+                + " %s)%n", plan.lambdas().size(), plan.steps(), stepShape(plan), plan.tokens(), ratio((double) plan.tokens() / full),
+                fullSteps, step, full, plan.heldOut().size(), plan.lambdas().stream().map(Calibrator::num)
+                        .collect(Collectors.joining(", ")),
+                Calibrator.num(base.stages().get(base.stages().size() - 1).l1Lambda()));
+    }
+
+    /** "2.50×" from one full run up, "35% of" or "0.039% of" below. */
+    static String ratio(double r) {
+        return r >= 1 ? String.format(Locale.ROOT, "%.2f×", r)
+                : java.math.BigDecimal.valueOf(100 * r).round(new java.math.MathContext(2)).stripTrailingZeros().toPlainString() + "% of";
+    }
+
     static String render(Calibrator.Result r, List<Double> targets, Calibrator.Plan plan) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "%n## Probes (%d steps of %d×%d tokens each; sparsity on %d evaluation windows)%n%n",
-                plan.steps(), plan.batchSize(), plan.seqLen(), plan.windows()));
+        b.append(String.format(Locale.ROOT, "%n## Probes (%d steps of %s tokens each; sparsity on %d evaluation windows)%n%n",
+                plan.steps(), stepShape(plan), plan.windows()));
         b.append("| λ_S | used for | sparsity | perplexity | paper law predicts | power law predicts |\n|---|---|---|---|---|---|\n");
         for (Calibrator.Probe p : r.probes()) {
             b.append(String.format(Locale.ROOT, "| %s | %s | %.2f%% | %.2f | %s | %.2f%% |%n", p.lambda(),

@@ -205,9 +205,9 @@ public record ModelConfig(
             throw ProsparseException.checkpoint(source + ": key hidden_act is \"" + Messages.printable(actName, 40)
                     + "\", not an activation name; valid: " + Activation.names());
         }
-        Activation act = Activation.parse(actName, source + " key hidden_act");
+        Activation act = activation(source, actName);
         Double param = raw.hasNonNull("hidden_act_param") ? r.number("hidden_act_param", 0) : null;
-        double actParam = act.checkParam(param, source + " key hidden_act_param");
+        double actParam = activationParam(source, act, param);
 
         String dtype = r.string("dtype", r.string("torch_dtype", "float32"));
         return new ModelConfig(
@@ -230,6 +230,27 @@ public record ModelConfig(
                 minicpm ? r.positiveNumber("dim_model_base", 1.0) : r.number("dim_model_base", 1.0),
                 dtype,
                 raw.deepCopy());
+    }
+
+    /** hidden_act as an Activation; a name we do not implement is a flaw of the checkpoint (exit 3), not of a flag. */
+    private static Activation activation(String source, String name) {
+        try {
+            return Activation.parse(name, source + " key hidden_act");
+        } catch (ProsparseException e) {
+            throw new ProsparseException(ProsparseException.Kind.CHECKPOINT, source + ": key hidden_act \"" + name
+                    + "\" is not supported; prosparse implements " + Activation.names(), e);
+        }
+    }
+
+    /** hidden_act_param checked for the activation, with advice about config.json rather than about --threshold. */
+    private static double activationParam(String source, Activation act, Double param) {
+        try {
+            return act.checkParam(param, source + " key hidden_act_param");
+        } catch (ProsparseException e) {
+            String problem = param == null ? "is missing" : "must be a finite number ≥ 0, got " + param;
+            throw new ProsparseException(ProsparseException.Kind.CHECKPOINT, source + ": key hidden_act_param " + problem
+                    + "; hidden_act " + act.hfName() + " reads its threshold or shift from it, for example \"hidden_act_param\": 0.01", e);
+        }
     }
 
     /**

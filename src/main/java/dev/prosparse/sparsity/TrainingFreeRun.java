@@ -28,18 +28,36 @@ public final class TrainingFreeRun {
     /** Windows whose magnitudes set the per-layer quantiles (the first ones of the evaluation set). */
     public static final int CALIBRATION_WINDOWS = 16;
 
-    /** One checkpoint: as evaluated, and with each method's thresholds. */
-    public record Row(SparsityReport plain, TrainingFree.Found x1, TrainingFree.Found cats) {}
+    /**
+     * One checkpoint: as evaluated, and with each method's thresholds.
+     *
+     * @param source the index of the row of the checkpoint this one was trained from (its prosparse.json), or -1
+     */
+    public record Row(SparsityReport plain, TrainingFree.Found x1, TrainingFree.Found cats, int source) {}
+
+    /**
+     * All checkpoints, and the baseline the table measures perplexity against: the first checkpoint another was trained
+     * from, else the first (--model).
+     */
+    public record Table(List<Row> rows, int baseline, double budget) {}
 
     private TrainingFreeRun() {}
 
     /** @param plain the ordinary reports of the same request (one per checkpoint, no sweep) */
-    public static List<Row> run(SparsityRun.Request req, List<SparsityReport> plain, double budget) {
+    public static Table run(SparsityRun.Request req, List<SparsityReport> plain, double budget) {
         if (req.thresholds() != null) {
             throw ProsparseException.usage("--ppl-budget and --thresholds exclude each other: the budget search chooses"
                     + " its own thresholds");
         }
         List<String> docs = req.data().readDocuments();
+        int[] sources = SourceLink.sources(plain.stream().map(r -> Path.of(r.modelPath())).toList());
+        for (int i = 0; i < plain.size(); i++) {
+            String recorded = SourceLink.recordedSource(Path.of(plain.get(i).modelPath()));
+            if (recorded != null && sources[i] < 0) {
+                LOG.info("{} was trained from {}: add --compare {} to see its training-free numbers on the same windows",
+                        plain.get(i).modelPath(), recorded, recorded);
+            }
+        }
         List<Row> rows = new ArrayList<>();
         for (SparsityReport r : plain) {
             if (SparsityReport.MODE_STREAMED.equals(r.mode())) {
@@ -63,10 +81,15 @@ public final class TrainingFreeRun {
                             String.format(Locale.ROOT, "%.3g", 100 * budget), TrainingFree.BISECTIONS);
                     found[m.ordinal()] = Torch.noGrad(() -> tf.search(m, budget, r.result(), CALIBRATION_WINDOWS));
                 }
-                rows.add(new Row(r, found[0], found[1]));
+                rows.add(new Row(r, found[0], found[1], sources[rows.size()]));
             }
         }
-        return rows;
+        return new Table(rows, baseline(sources), budget);
+    }
+
+    /** The first checkpoint another one was trained from; 0 (the --model) when none was. */
+    static int baseline(int[] sources) {
+        return java.util.Arrays.stream(sources).filter(i -> i >= 0).min().orElse(0);
     }
 
     /** "1%", "1" and "0.5 %" are percent; returns the fraction (0.01). */

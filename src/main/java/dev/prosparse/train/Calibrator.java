@@ -9,17 +9,28 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * λ calibration (docs/calibration.md): short probe runs of a recipe's stage table, compressed in time and scaled so
+ * λ calibration (docs/target-sparsity.md): short probe runs of a recipe's stage table, compressed in time and scaled so
  * that its last stage's λ is the probe's λ_S, then a fit of sparsity against λ_S ({@link LambdaFit}) checked on
  * held-out probes, and the recipe rescaled to the λ_S each target needs.
  */
 public final class Calibrator {
 
-    /** How the probes run. @param heldOut indexes into lambdas of the probes kept out of the fit */
-    public record Plan(List<Double> lambdas, List<Integer> heldOut, int steps, int batchSize, int seqLen, int windows,
-            int threads) {
+    /**
+     * How the probes run.
+     *
+     * @param heldOut   indexes into lambdas of the probes kept out of the fit
+     * @param gradAccum micro-batches of batchSize sequences per optimizer step
+     */
+    public record Plan(List<Double> lambdas, List<Integer> heldOut, int steps, int batchSize, int gradAccum, int seqLen,
+            int windows, int threads) {
+        /** Training tokens of one probe. */
+        public long tokensPerProbe() {
+            return (long) steps * batchSize * gradAccum * seqLen;
+        }
+
+        /** Training tokens of all probes. */
         public long tokens() {
-            return (long) lambdas.size() * steps * batchSize * seqLen;
+            return lambdas.size() * tokensPerProbe();
         }
     }
 
@@ -32,13 +43,32 @@ public final class Calibrator {
 
     private Calibrator() {}
 
+    /**
+     * Refuses a recipe calibrate cannot scale: one whose λ comes from the target-sparsity controller, or whose last
+     * stage has no L1 (its λ is the λ_S being calibrated).
+     */
+    public static void checkCalibratable(Recipe recipe, Path config) {
+        String name = config == null ? "the built-in demo recipe" : "--config " + config;
+        if (recipe.l1() != null) {
+            throw ProsparseException.usage(name + " steers λ with l1.target_sparsity, so it has no λ to calibrate; train it"
+                    + " as it is, or calibrate a fixed-λ recipe, for example --config configs/train/prosparse-tiny.yaml");
+        }
+        List<Stage> st = recipe.stages();
+        double last = st.get(st.size() - 1).l1Lambda();
+        if (!(last > 0)) {
+            throw ProsparseException.usage(name + ": the last stage's l1_lambda is " + num(last) + "; calibrate scales the"
+                    + " stage table to each probe's λ_S, so the last stage needs l1_lambda > 0 (for example"
+                    + " configs/train/prosparse-tiny.yaml)");
+        }
+    }
+
     /** The probe recipe for λ_S: {@code base}'s table compressed to plan.steps and scaled to end at λ_S. */
     public static Recipe probeRecipe(Path config, List<String> baseSets, Recipe base, Plan plan, double lambdaS, Path outDir) {
         List<String> sets = new ArrayList<>(baseSets);
         sets.add("stages=" + stagesYaml(compress(base.stages(), plan.steps()), lambdaS));
         int total = plan.steps();
         int warm = (int) Math.round((double) base.schedule().warmupSteps() * total / new L1Schedule(base.stages()).totalSteps());
-        sets.addAll(List.of("batch_size=" + plan.batchSize(), "seq_len=" + plan.seqLen(), "grad_accum=1",
+        sets.addAll(List.of("batch_size=" + plan.batchSize(), "seq_len=" + plan.seqLen(), "grad_accum=" + plan.gradAccum(),
                 "eval.windows=" + plan.windows(), "eval.every=0", "save.every=0", "save.keep_last=1", "final_threshold=null",
                 "schedule.warmup_steps=" + warm, "output_dir=" + outDir, "log_every=1000000", "l1=null",
                 "threads=" + plan.threads()));

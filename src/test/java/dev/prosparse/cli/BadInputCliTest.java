@@ -74,7 +74,7 @@ class BadInputCliTest {
         Path m = copyModel(tmp);
         Path c = m.resolve("config.json");
         Files.writeString(c, Files.readString(c).replace("\"silu\"", "\"gelu_pytorch_tanh\""));
-        assertOneLine(report(m), 2, "gelu_pytorch_tanh", "silu, relu, fatrelu");
+        assertOneLine(report(m), 3, "gelu_pytorch_tanh", "silu, relu, fatrelu");
     }
 
     @Test

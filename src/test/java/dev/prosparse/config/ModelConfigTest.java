@@ -177,6 +177,8 @@ class ModelConfigTest {
                 () -> ModelConfig.parse(llama("").replace("silu", "gelu_new"), "config.json"));
         assertTrue(e.getMessage().contains("silu, relu, fatrelu, shiftrelu, relu2, drelu"), e.getMessage());
         assertTrue(e.getMessage().contains("hidden_act"), e.getMessage());
+        assertEquals(ProsparseException.Kind.CHECKPOINT, e.kind(), "a flaw of config.json, not of a flag");
+        assertFalse(e.getMessage().contains("--act"), "no flag advice for a value read from a file: " + e.getMessage());
     }
 
     @Test
@@ -184,6 +186,8 @@ class ModelConfigTest {
         ProsparseException e = assertThrows(ProsparseException.class,
                 () -> ModelConfig.parse(llama("").replace("silu", "fatrelu"), "config.json"));
         assertTrue(e.getMessage().contains("hidden_act_param"), e.getMessage());
+        assertEquals(ProsparseException.Kind.CHECKPOINT, e.kind(), "a flaw of config.json, not of a flag");
+        assertFalse(e.getMessage().contains("--threshold"), "no flag advice for a value read from a file: " + e.getMessage());
         assertEquals(0.01, ModelConfig.parse(llama(",\"hidden_act_param\":0.01").replace("silu", "fatrelu"), "c").hiddenActParam());
     }
 

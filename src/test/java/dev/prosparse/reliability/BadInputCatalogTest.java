@@ -4,8 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.prosparse.Fixtures;
 import dev.prosparse.ProsparseException;
+import dev.prosparse.cli.CalibrateCommand;
+import dev.prosparse.cli.TrainCommand;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.DType;
@@ -13,6 +19,9 @@ import dev.prosparse.io.HfCheckpoint;
 import dev.prosparse.io.SafetensorsFile;
 import dev.prosparse.io.SafetensorsWriter;
 import dev.prosparse.io.SafetensorsWriter.TensorSource;
+import dev.prosparse.train.L1Schedule;
+import dev.prosparse.train.Recipe;
+import dev.prosparse.train.TargetSparsityController;
 import dev.prosparse.util.FaultInjection;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,9 +34,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 
 /**
  * The table of bad inputs in {@code docs/bad-inputs.md}: every row is run here, and the document must equal
@@ -62,6 +74,28 @@ class BadInputCatalogTest {
     record KnownBug(int today, String why) {
     }
 
+    /**
+     * A problem that is not an error: the run goes on (exit 0) and the log says it once per occurrence, at WARN, on one
+     * line. {@code run} provokes it; {@code logger} is the class that logs it.
+     */
+    record Warn(String area, String input, Class<?> logger, Runnable run) {
+        String firstWarning() {
+            Logger log = (Logger) LoggerFactory.getLogger(logger);
+            ListAppender<ILoggingEvent> seen = new ListAppender<>();
+            seen.start();
+            log.addAppender(seen);
+            log.setAdditive(false);  // captured here, not printed
+            try {
+                run.run();
+            } finally {
+                log.setAdditive(true);
+                log.detachAppender(seen);
+            }
+            return seen.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
+                    .findFirst().orElseThrow(() -> new AssertionError(input + ": no warning logged"));
+        }
+    }
+
     @Test
     void everyBadInputGetsOneClearLineAndTheDocumentSaysSo() throws IOException {
         StringBuilder doc = new StringBuilder();
@@ -70,7 +104,9 @@ class BadInputCatalogTest {
                 .append("and the message must be exactly the one shown (`<dir>` is the folder the test used). The exit code\n")
                 .append("is the process status of the CLI (2 usage, 3 checkpoint format, 5 I/O); each row's code is written\n")
                 .append("down in the test from the kind of problem and asserted. The parsers are also fuzzed\n")
-                .append("(`ParserFuzzTest`, `scripts/fuzz-ci.sh`): no input makes them fail other than with one such line.\n\n")
+                .append("(`ParserFuzzTest`, `scripts/fuzz-ci.sh`): no input makes them fail other than with one such line.\n")
+                .append("The last section lists problems that are warnings, not errors: the run goes on, and the one line\n")
+                .append("prosparse logs at WARN is shown.\n\n")
                 .append("Regenerate after changing a message: `mvn test -Dtest=BadInputCatalogTest -Dprosparse.updateDocs=true`.\n");
         String area = null;
         int rows = 0;
@@ -85,12 +121,23 @@ class BadInputCatalogTest {
                 area = c.area();
                 doc.append("\n## ").append(area).append("\n\n| Input | Exit | What prosparse says |\n|---|---|---|\n");
             }
-            String shown = msg.replace(work.toAbsolutePath().toString(), "<dir>").replace(work.toString(), "<dir>")
+            String shown = repoRelative(msg).replace(work.toAbsolutePath().toString(), "<dir>").replace(work.toString(), "<dir>")
                     .replaceAll("\\.tmp-[0-9a-f]+", ".tmp-…");
             String exit = c.bug() == null ? String.valueOf(c.exit())
                     : c.exit() + " (today " + c.bug().today() + ": " + c.bug().why() + ")";
             doc.append("| ").append(cell(c.input())).append(" | ").append(cell(exit)).append(" | ")
                     .append(cell(shown)).append(" |\n");
+        }
+        for (Warn w : warnings()) {
+            if (!w.area().equals(area)) {
+                area = w.area();
+                doc.append("\n## ").append(area).append("\n\n| Input | Exit | What prosparse logs |\n|---|---|---|\n");
+            }
+            String msg = w.firstWarning();
+            assertTrue(msg != null && !msg.contains("\n") && msg.length() <= FuzzTargets.MAX_MESSAGE, w.input() + ": " + msg);
+            doc.append("| ").append(cell(w.input())).append(" | 0 (the run goes on) | WARN ").append(cell(repoRelative(msg)))
+                    .append(" |\n");
+            rows++;
         }
         String generated = doc.toString();
         if (Boolean.getBoolean("prosparse.updateDocs")) {
@@ -101,6 +148,11 @@ class BadInputCatalogTest {
         assertEquals(generated, Files.readString(DOC), DOC + " is out of date; regenerate it with"
                 + " mvn test -Dtest=BadInputCatalogTest -Dprosparse.updateDocs=true");
         System.out.println("bad-input catalog: " + rows + " cases, all one-line ProsparseExceptions");
+    }
+
+    /** Paths inside the repository as the user would type them from its root (the document is the same in any checkout). */
+    private static String repoRelative(String msg) {
+        return msg.replace(Fixtures.repo().toAbsolutePath().normalize() + java.io.File.separator, "");
     }
 
     private static String cell(String s) {
@@ -169,13 +221,11 @@ class BadInputCatalogTest {
         c.add(new Case(cf, "`hidden_size` 2³¹", CHECKPOINT, d -> config(d, tinyConfig().replace("\"hidden_size\": 128", "\"hidden_size\": 2147483648"))));
         c.add(new Case(cf, "Heads not a multiple of KV heads", CHECKPOINT, d -> config(d, tinyConfig().replace("\"num_key_value_heads\": 2",
                 "\"num_key_value_heads\": 3"))));
-        KnownBug actAsUsage = new KnownBug(USAGE, "config/ModelConfig passes on the --act/--threshold usage error of"
-                + " Activation, with flag advice, for a value read from config.json");
-        c.add(new Case(cf, "Unknown `hidden_act`", CHECKPOINT, d -> config(d, tinyConfig().replace("\"silu\"", "\"gelu\"")),
-                actAsUsage));
+        c.add(new Case(cf, "Unknown `hidden_act`", CHECKPOINT, d -> config(d, tinyConfig().replace("\"silu\"", "\"gelu\""))));
         c.add(new Case(cf, "`hidden_act` with a line break", CHECKPOINT, d -> config(d, tinyConfig().replace("\"silu\"", "\"si\\nlu\""))));
-        c.add(new Case(cf, "FATReLU without `hidden_act_param`", CHECKPOINT, d -> config(d, tinyConfig().replace("\"silu\"", "\"fatrelu\"")),
-                actAsUsage));
+        c.add(new Case(cf, "FATReLU without `hidden_act_param`", CHECKPOINT, d -> config(d, tinyConfig().replace("\"silu\"", "\"fatrelu\""))));
+        c.add(new Case(cf, "FATReLU with a negative `hidden_act_param`", CHECKPOINT, d -> config(d, tinyConfig().replace("\"silu\"",
+                "\"fatrelu\", \"hidden_act_param\": -0.5"))));
         c.add(new Case(cf, "`rms_norm_eps` 1e999 (infinite)", CHECKPOINT, d -> config(d, tinyConfig().replace("1e-05", "1e999"))));
         c.add(new Case(cf, "`rms_norm_eps` 0", CHECKPOINT, d -> config(d, tinyConfig().replace("1e-05", "0"))));
         c.add(new Case(cf, "`rope_scaling` of type yarn", CHECKPOINT, d -> config(d, tinyConfig().replace("\"pretraining_tp\": 1,",
@@ -207,6 +257,35 @@ class BadInputCatalogTest {
         }));
         c.add(new Case(folder, "Not a folder", CHECKPOINT, d -> CheckpointFiles.open(d.resolve("nowhere"))));
 
+        String tr = "training recipe: target sparsity (issue 12)";
+        Path tiny = Fixtures.repo().resolve("configs/train/prosparse-tiny.yaml");
+        c.add(new Case(tr, "`l1.target_sparsity: 1.5` (outside (0, 1))", USAGE, d -> Recipe.load(tiny, List.of("l1.target_sparsity=1.5"))));
+        c.add(new Case(tr, "`l1.target_sparsity: 0`", USAGE, d -> Recipe.load(tiny, List.of("l1.target_sparsity=0"))));
+        c.add(new Case(tr, "`--target-sparsity 90` (a percentage)", USAGE, d -> command(new TrainCommand(), "--config",
+                tiny.toString(), "--target-sparsity", "90", "--set", "output_dir=" + d)));
+        c.add(new Case(tr, "Target with a stage 0 that has L1 (`stages.0.l1_lambda: 0.5`)", USAGE, d -> Recipe.load(tiny,
+                List.of("l1.target_sparsity=0.9", "stages.0.l1_lambda=0.5"))));
+        c.add(new Case(tr, "Target with a last stage below the table's largest λ", USAGE, d -> Recipe.load(tiny,
+                List.of("l1.target_sparsity=0.9", "stages.5.l1_lambda=10"))));
+        c.add(new Case(tr, "Target with a one-stage table", USAGE, d -> Recipe.load(Fixtures.repo().resolve(
+                "configs/train/vanilla-relu-tiny.yaml"), List.of("l1.target_sparsity=0.9"))));
+        c.add(new Case(tr, "`l1.lambda_max` below `l1.lambda_min`", USAGE, d -> Recipe.load(tiny,
+                List.of("l1.target_sparsity=0.9", "l1.lambda_min=1", "l1.lambda_max=0.5"))));
+
+        String cal = "calibrate (issue 12)";
+        String[] model = {"--model", Fixtures.model("tiny-llama").toString()};
+        c.add(new Case(cal, "`--targets 0.9,1.2`", USAGE, d -> calibrate(d, model, "--targets", "0.9,1.2")));
+        c.add(new Case(cal, "`--lambdas 0,1,2,4` (λ must be > 0)", USAGE, d -> calibrate(d, model, "--targets", "0.9",
+                "--lambdas", "0,1,2,4")));
+        c.add(new Case(cal, "`--lambdas 1,2,4 --held-out 1` (too few probes for the fit)", USAGE, d -> calibrate(d, model,
+                "--targets", "0.9", "--lambdas", "1,2,4", "--held-out", "1")));
+        c.add(new Case(cal, "`--held-out 9` past the λ list", USAGE, d -> calibrate(d, model, "--targets", "0.9", "--held-out", "9")));
+        c.add(new Case(cal, "`--probe-steps 5`", USAGE, d -> calibrate(d, model, "--targets", "0.9", "--probe-steps", "5")));
+        c.add(new Case(cal, "`--config` a recipe with a target (tiny-90)", USAGE, d -> calibrate(d, model, "--targets", "0.9",
+                "--config", Fixtures.repo().resolve("configs/train/tiny-90.yaml").toString())));
+        c.add(new Case(cal, "`--config` a recipe without L1 (vanilla-relu-tiny)", USAGE, d -> calibrate(d, model, "--targets",
+                "0.9", "--config", Fixtures.repo().resolve("configs/train/vanilla-relu-tiny.yaml").toString())));
+
         String wr = "writing";
         c.add(new Case(wr, "Disk full after 100 bytes of a safetensors file", IO, d -> {
             try (FaultInjection disk = FaultInjection.diskFullAfter(100, p -> true)) {
@@ -217,6 +296,47 @@ class BadInputCatalogTest {
         c.add(new Case(wr, "Output folder does not exist", IO, d -> SafetensorsWriter.write(d.resolve("no/such/model.safetensors"),
                 Map.of(), List.of(TensorSource.ofFloats("w", DType.F32, new long[] {1}, new float[1])))));
         return c;
+    }
+
+    /** Target-sparsity runs that cannot meet their target: λ held at a limit (prosparse-tiny's table, 360 ReLU steps). */
+    static List<Warn> warnings() {
+        String tr = "target-sparsity controller warnings (issue 12)";
+        return List.of(
+                new Warn(tr, "λ at `l1.lambda_max` for `cap_patience` steps, sparsity below the target", TargetSparsityController.class,
+                        () -> drive(List.of("l1.target_sparsity=0.95", "l1.lambda_max=3", "l1.cap_patience=20"), 0.5)),
+                new Warn(tr, "λ at `l1.lambda_min` for `cap_patience` steps, sparsity above the target", TargetSparsityController.class,
+                        () -> drive(List.of("l1.target_sparsity=0.5", "l1.cap_patience=20"), 0.99)));
+    }
+
+    /** A controller on prosparse-tiny's table fed a constant training-batch sparsity for the whole run. */
+    static void drive(List<String> sets, double sparsity) {
+        List<String> all = new ArrayList<>(sets);
+        Recipe r = Recipe.load(Fixtures.repo().resolve("configs/train/prosparse-tiny.yaml"), all);
+        L1Schedule schedule = new L1Schedule(r.stages());
+        TargetSparsityController c = new TargetSparsityController(schedule, r.l1());
+        for (int t = 1; t <= schedule.totalSteps(); t++) {
+            c.observe(t, sparsity);
+        }
+    }
+
+    /** Parses {@code args} into {@code cmd} as picocli would and runs it: bad input must throw before anything runs. */
+    static void command(Callable<Integer> cmd, String... args) {
+        new CommandLine(cmd).parseArgs(args);
+        try {
+            cmd.call();
+        } catch (ProsparseException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new AssertionError("expected a ProsparseException", e);
+        }
+        throw new AssertionError(String.join(" ", args) + " ran instead of being refused");
+    }
+
+    static void calibrate(Path d, String[] model, String... args) {
+        List<String> a = new ArrayList<>(List.of(model));
+        a.addAll(List.of(args));
+        a.addAll(List.of("--out", d.resolve("out").toString()));
+        command(new CalibrateCommand(), a.toArray(String[]::new));
     }
 
     // ---- builders -------------------------------------------------------------------------------------------
