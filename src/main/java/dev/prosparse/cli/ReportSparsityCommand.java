@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
             "  prosparse report sparsity --model checkpoints/runs/my-run/final --format md --out reports/",
             "  prosparse report sparsity --model checkpoints/tiny-llama --act relu --compare checkpoints/runs/my-run/final",
             "  prosparse report sparsity --model checkpoints/tiny-llama --act fatrelu --thresholds 0,0.005,0.01,0.02,0.03",
-            "  prosparse report sparsity --model runs/my-run/final --compare checkpoints/tiny-llama --ppl-budget 1%",
+            "  prosparse report sparsity --model runs/my-run/final --compare checkpoints/tiny-llama --ppl-budget 1%%",
             "",
             "Formats: text (terminal table), json, csv, md (Markdown), png and svg (per-layer charts; need --out).",
             "Fields: docs/report-formats.md."})
@@ -62,7 +62,7 @@ public final class ReportSparsityCommand implements Callable<Integer> {
     List<Double> thresholds;
 
     @Option(names = "--ppl-budget", paramLabel = "P%",
-            description = "Also report training-free sparsity: per-layer thresholds on |x1| (PPL-p%) and on |σ(gate)| (CATS) chosen so perplexity rises by at most P percent, for every checkpoint, in one table; with --compare, a trained checkpoint sits next to its source (from its prosparse.json), perplexity measured against the source (docs/training-free.md).")
+            description = "Also report training-free sparsity: per-layer thresholds on |x1| (PPL-p%%) and on |σ(gate)| (CATS) chosen so perplexity rises by at most P percent, for every checkpoint, in one table; with --compare, a trained checkpoint sits next to its source (from its prosparse.json), perplexity measured against the source (docs/training-free.md).")
     String pplBudget;
 
     @Mixin

@@ -51,6 +51,52 @@ class HelpScreensTest {
         }
     }
 
+    /**
+     * picocli renders help text through String.format: a lone '%' (say "--ppl-budget 1%") makes it log a warning and
+     * print the raw text. Every description, header and footer line must be a valid format string.
+     */
+    @Test
+    void helpTextHasNoLonePercentSign() {
+        List<CommandLine> all = new ArrayList<>();
+        collect(new CommandLine(new Main()), all);
+        for (CommandLine cl : all) {
+            picocli.CommandLine.Model.CommandSpec spec = cl.getCommandSpec();
+            List<String> texts = new ArrayList<>();
+            texts.addAll(List.of(spec.usageMessage().description()));
+            texts.addAll(List.of(spec.usageMessage().header()));
+            texts.addAll(List.of(spec.usageMessage().footer()));
+            // options as written in their annotations (picocli's description() returns them already rendered)
+            List<Object> owners = new ArrayList<>(List.of(spec.userObject()));
+            spec.mixins().values().forEach(m -> owners.add(m.userObject()));
+            for (Object owner : owners) {
+                for (Class<?> c = owner.getClass(); c != null && c != Object.class; c = c.getSuperclass()) {
+                    for (java.lang.reflect.Field f : c.getDeclaredFields()) {
+                        CommandLine.Option o = f.getAnnotation(CommandLine.Option.class);
+                        CommandLine.Parameters p = f.getAnnotation(CommandLine.Parameters.class);
+                        texts.addAll(List.of(o != null ? o.description() : p != null ? p.description() : new String[0]));
+                    }
+                }
+            }
+            for (String t : texts) {
+                try {
+                    String.format(java.util.Locale.ROOT, t);
+                } catch (java.util.IllegalFormatException e) {
+                    throw new AssertionError(spec.qualifiedName() + ": help text is not a valid format string (write %% for"
+                            + " a percent sign): " + t, e);
+                }
+            }
+        }
+    }
+
+    private static void collect(CommandLine cl, List<CommandLine> out) {
+        out.add(cl);
+        cl.getSubcommands().forEach((name, sub) -> {
+            if (!name.equals("help")) {
+                collect(sub, out);
+            }
+        });
+    }
+
     /** The paths of every command below {@code cl} ("report sparsity", ...), without picocli's own help command. */
     private static List<List<String>> commands(CommandLine cl, List<String> path) {
         List<List<String>> out = new ArrayList<>();
