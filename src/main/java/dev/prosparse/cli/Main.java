@@ -47,6 +47,7 @@ public final class Main {
         verbose = false;
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(Main::handle);
+        cl.setParameterExceptionHandler(Main::badArguments);
         cl.setUsageHelpWidth(110); // room for the examples in every command's footer
         CommandListSection.install(cl);
         try {
@@ -80,6 +81,21 @@ public final class Main {
         }
         err.flush();
         return 1;
+    }
+
+    /**
+     * A flag picocli could not parse (unknown option, a value of the wrong type, a missing required option): one
+     * line naming it, picocli's "did you mean" suggestions, and where the options are listed, instead of the whole
+     * usage screen. Exit 2.
+     */
+    private static int badArguments(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        PrintWriter err = cl.getErr();
+        err.println("error: " + e.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.println("(the options: " + cl.getCommandSpec().qualifiedName() + " --help)");
+        err.flush();
+        return cl.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     /** The version from the build. */

@@ -47,6 +47,20 @@ class BadInputCliTest {
         }
     }
 
+    /** A flag value picocli cannot convert: the error line and where the options are, not the whole usage screen. */
+    @Test
+    void flagOfTheWrongTypeIsOneLineNotTheUsageScreen() {
+        Cli r = Cli.run("calibrate", "--model", "checkpoints/tiny-llama", "--targets", "abc");
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.err().startsWith("error: ") && r.err().contains("--targets") && r.err().contains("abc"), r.err());
+        assertTrue(r.err().contains("prosparse calibrate --help"), r.err());
+        assertFalse(r.err().contains("Usage:"), r.err());
+        Cli typo = Cli.run("train", "--stage", "2");
+        assertEquals(2, typo.exitCode(), typo.err());
+        assertTrue(typo.err().contains("--stages"), "a suggestion: " + typo.err());
+        assertFalse(typo.err().contains("Usage:"), typo.err());
+    }
+
     @Test
     void missingFolderListsWhatIsThere(@TempDir Path tmp) throws IOException {
         Files.createDirectory(tmp.resolve("tiny-llama-relu"));
