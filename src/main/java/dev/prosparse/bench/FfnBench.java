@@ -29,7 +29,8 @@ public final class FfnBench {
     /** One timed variant at one sparsity. relErr: ‖y − y_dense‖/‖y_dense‖ (NaN when the masks are drawn, not the model's). */
     public record Row(String phase, int layer, double sparsity, String variant, Timing timing, int active, double relErr) {}
 
-    public record Report(String machine, int threads, Request request, List<Row> rows) {}
+    /** @param kernels the row kernels the Java variants ran on ({@link RowKernels#name()}) */
+    public record Report(String machine, int threads, String kernels, Request request, List<Row> rows) {}
 
     private final Request req;
     private final int e, n, r;
@@ -53,14 +54,14 @@ public final class FfnBench {
     public static Report run(Request req) {
         Torch.start(req.threads());
         FfnBench b = new FfnBench(req);
+        RowKernels kernels = RowKernels.best();
         try (NDManager root = NDManager.newBaseManager(); Workers workers = new Workers(req.threads())) {
-            b.runAll(root, workers);
+            b.runAll(root, new JavaFfn(workers, kernels, b.e, b.n, b.r));
         }
-        return new Report(Machine.describe(), req.threads(), req, b.rows);
+        return new Report(Machine.describe(), req.threads(), kernels.name(), req, b.rows);
     }
 
-    private void runAll(NDManager root, Workers workers) {
-        JavaFfn java = new JavaFfn(workers, e, n, r);
+    private void runAll(NDManager root, JavaFfn java) {
         NDArray tWu = Torch.fromFloats(root, wu, new Shape(n, e));
         NDArray tWdt = Torch.fromFloats(root, wdt, new Shape(n, e));
         NDArray tWd = Torch.fromFloats(root, transpose(wdt, n, e), new Shape(e, n));
@@ -171,7 +172,7 @@ public final class FfnBench {
     /** Negates the rows j of w [I, cols] whose w_j·v sign disagrees with mask_j, so that (w·v)_j &gt; 0 ⟺ mask_j. */
     static void alignSigns(float[] w, int cols, float[] v, boolean[] mask) {
         for (int j = 0; j < mask.length; j++) {
-            float d = RowKernels.dot(w, j, cols, v);
+            float d = ScalarRowKernels.dot(w, j * cols, cols, v);
             if ((d > 0) != mask[j]) {
                 for (int c = 0; c < cols; c++) {
                     w[j * cols + c] = -w[j * cols + c];
@@ -182,7 +183,7 @@ public final class FfnBench {
 
     private static float[] gemv(float[] w, int cols, float[] v, int rowsN) {
         float[] out = new float[rowsN];
-        RowKernels.gemvRows(w, cols, v, 0, rowsN, out);
+        new ScalarRowKernels().gemvRows(w, cols, v, 0, rowsN, out);
         return out;
     }
 

@@ -17,6 +17,7 @@ public final class FfnBenchOutput {
                 q.shape(), q.rank()));
         sb.append("machine: ").append(rep.machine()).append('\n');
         sb.append(String.format(Locale.ROOT, "threads: %d (libtorch intra-op and row kernels)%n", rep.threads()));
+        sb.append("row kernels: ").append(rep.kernels()).append('\n');
         sb.append("sparsity: ").append(q.sparsitySource()).append('\n');
         sb.append(String.format(Locale.ROOT, "timing: median of %d runs after %d warm-up (prefill: %d runs), spread = min..max%n",
                 q.reps(), q.warmup(), Math.max(3, q.reps() / 2)));

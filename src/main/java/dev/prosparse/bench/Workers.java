@@ -11,7 +11,8 @@ import java.util.concurrent.Future;
 final class Workers implements AutoCloseable {
     /** Work on [from, to) of a range. */
     interface Part {
-        void run(int from, int to);
+        /** @param part the slice's number in [0, threads): part 0 runs on the caller's thread */
+        void run(int part, int from, int to);
     }
 
     private final int threads;
@@ -33,7 +34,7 @@ final class Workers implements AutoCloseable {
     /** Runs {@code part} over [0, n) in {@link #threads()} contiguous slices, {@code align} divides the slice edges. */
     void split(int n, int align, Part part) {
         if (pool == null || n < 2 * align) {
-            part.run(0, n);
+            part.run(0, 0, n);
             return;
         }
         int step = ((n + threads - 1) / threads + align - 1) / align * align;
@@ -41,10 +42,11 @@ final class Workers implements AutoCloseable {
         for (int t = 1; t < threads; t++) {
             int from = Math.min(n, t * step), to = Math.min(n, from + step);
             if (from < to) {
-                futures.add(pool.submit(() -> part.run(from, to)));
+                int p = t;
+                futures.add(pool.submit(() -> part.run(p, from, to)));
             }
         }
-        part.run(0, Math.min(n, step));
+        part.run(0, 0, Math.min(n, step));
         for (Future<?> f : futures) {
             try {
                 f.get();
