@@ -3,7 +3,15 @@
 # runs `prosparse bench ffn` RUNS times (default 3) with 2 threads (BENCH_THREADS) under nice, keeps each run's table, and prints per
 # variant the median speed-up over the runs and its range (min..max).
 # usage: scripts/bench-ffn.sh [RUNS] [extra bench ffn options, e.g. --sparsity-from checkpoints/runs/my-run/final]
+# Environment it sets unless already set (docs/sparse-ffn.md, "What moves the timings"): OMP_WAIT_POLICY=PASSIVE (libgomp's
+# spinning threads otherwise hold a core after every libtorch call), huge pages for the Java heap and for libtorch.
+# Take the figures on a quiet machine: each run prints the 1-minute load average on its environment line.
 set -euo pipefail
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+export THP_MEM_ALLOC_ENABLE="${THP_MEM_ALLOC_ENABLE:-1}"
+thp=""
+if grep -q '\[always\]\|\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then thp="-XX:+UseTransparentHugePages"; fi
+export PROSPARSE_JAVA_OPTS="${PROSPARSE_JAVA_OPTS:--Xmx8g $thp}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs="${1:-3}"
 shift || true

@@ -30,7 +30,7 @@ public final class FfnBench {
     public record Row(String phase, int layer, double sparsity, String variant, Timing timing, int active, double relErr) {}
 
     /** @param kernels the row kernels the Java variants ran on ({@link RowKernels#name()}) */
-    public record Report(String machine, int threads, String kernels, Request request, List<Row> rows) {}
+    public record Report(String machine, String environment, int threads, String kernels, Request request, List<Row> rows) {}
 
     private final Request req;
     private final int e, n, r;
@@ -52,13 +52,14 @@ public final class FfnBench {
     }
 
     public static Report run(Request req) {
+        String environment = Machine.environment();
         Torch.start(req.threads());
         FfnBench b = new FfnBench(req);
         RowKernels kernels = RowKernels.best();
         try (NDManager root = NDManager.newBaseManager(); Workers workers = new Workers(req.threads())) {
-            b.runAll(root, new JavaFfn(workers, kernels, b.e, b.n, b.r));
+            b.runAll(root, new JavaFfn(workers, kernels, b.e, b.n, b.r, JavaFfn.CHUNK_FLOATS));
         }
-        return new Report(Machine.describe(), req.threads(), kernels.name(), req, b.rows);
+        return new Report(Machine.describe(), environment, req.threads(), kernels.name(), req, b.rows);
     }
 
     private void runAll(NDManager root, JavaFfn java) {

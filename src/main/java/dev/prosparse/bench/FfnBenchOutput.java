@@ -16,6 +16,7 @@ public final class FfnBenchOutput {
         sb.append(String.format(Locale.ROOT, "bench ffn: shape %s (hidden x intermediate), float32, predictor rank %d%n",
                 q.shape(), q.rank()));
         sb.append("machine: ").append(rep.machine()).append('\n');
+        sb.append("environment: ").append(rep.environment()).append('\n');
         sb.append(String.format(Locale.ROOT, "threads: %d (libtorch intra-op and row kernels)%n", rep.threads()));
         sb.append("row kernels: ").append(rep.kernels()).append('\n');
         sb.append("sparsity: ").append(q.sparsitySource()).append('\n');

@@ -24,10 +24,12 @@ interface RowKernels {
     /**
      * The fused sparse FFN over the active neurons idx[from, to): for each j = idx[k],
      * h = relu(g_j)·(W_up[j]·x) with g_j = W_gate[j]·x ({@code gate != null}) or gateDense[j] (gate computed
-     * before), then y += h·W_downᵀ[j] ({@code y}, length e, is added to: the caller zeroes it).
+     * before), then y += h·W_downᵀ[j] ({@code y}, length e, is added to: the caller zeroes it). With {@code skipInactive} the
+     * down row of a neuron with relu(g_j) = 0 is not read (it adds nothing); without, every down row is read, as a
+     * dense FFN does.
      */
     void gatedRowsDown(float[] gate, float[] gateDense, float[] up, float[] downT, int e, float[] x, int[] idx, int from,
-            int to, float[] y);
+            int to, boolean skipInactive, float[] y);
 
     /** The vector kernels when the JVM has jdk.incubator.vector, else the scalar ones. */
     static RowKernels best() {

@@ -39,14 +39,14 @@ final class ScalarRowKernels implements RowKernels {
 
     @Override
     public void gatedRowsDown(float[] gate, float[] gateDense, float[] up, float[] downT, int e, float[] x, int[] idx,
-            int from, int to, float[] y) {
+            int from, int to, boolean skipInactive, float[] y) {
         for (int k = from; k < to; k++) {
             int base = idx[k] * e;
             float g = gate == null ? gateDense[idx[k]] : dot(gate, base, e, x);
-            if (g <= 0f) {
+            if (g <= 0f && skipInactive) {
                 continue;                                   // relu(g) = 0: the neuron adds nothing
             }
-            float h = g * dot(up, base, e, x);
+            float h = Math.max(g, 0f) * dot(up, base, e, x);
             for (int c = 0; c < e; c++) {
                 y[c] += h * downT[base + c];
             }

@@ -126,7 +126,7 @@ final class VectorRowKernels implements RowKernels {
      */
     @Override
     public void gatedRowsDown(float[] gate, float[] gateDense, float[] up, float[] downT, int e, float[] x, int[] idx,
-            int from, int to, float[] y) {
+            int from, int to, boolean skipInactive, float[] y) {
         float[] g = new float[4], u = new float[4], qh = new float[4];
         int[] qb = new int[4];
         int queued = 0;
@@ -143,8 +143,8 @@ final class VectorRowKernels implements RowKernels {
             }
             dot4(up, b0, b1, b2, b3, e, x, u, 0);
             for (int i = 0; i < m; i++) {
-                if (g[i] > 0f) {                               // relu(g) = 0: the neuron adds nothing
-                    qh[queued] = g[i] * u[i];
+                if (g[i] > 0f || !skipInactive) {              // relu(g) = 0: the neuron adds nothing
+                    qh[queued] = Math.max(g[i], 0f) * u[i];
                     qb[queued++] = idx[k + i] * e;
                     if (queued == 4) {
                         axpy4(qh, qb, downT, e, y);

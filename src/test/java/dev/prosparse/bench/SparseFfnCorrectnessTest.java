@@ -73,7 +73,7 @@ class SparseFfnCorrectnessTest {
             refF[c] = (float) ref[c];
         }
         try (Workers w = new Workers(threads); NDManager m = NDManager.newBaseManager()) {
-            JavaFfn java = new JavaFfn(w, kernels, e, n, r);
+            JavaFfn java = new JavaFfn(w, kernels, e, n, r, 4 * e); // chunks of 4 rows: many chunks, shared by the threads
             float[] y = new float[e];
             java.dense(x, wg, wu, wdt, y);
             assertTrue(RelativeError.of(y, refF) < 1e-5, "dense row kernels");
