@@ -5,7 +5,8 @@
 # usage: scripts/bench-ffn.sh [RUNS] [extra bench ffn options, e.g. --sparsity-from checkpoints/runs/my-run/final]
 # Environment it sets unless already set (docs/sparse-ffn.md, "What moves the timings"): OMP_WAIT_POLICY=PASSIVE (libgomp's
 # spinning threads otherwise hold a core after every libtorch call), huge pages for the Java heap and for libtorch.
-# Take the figures on a quiet machine: each run prints the 1-minute load average on its environment line.
+# Take the figures on a quiet machine: each run prints the 1-minute load average on its environment line, and with
+# BENCH_MAX_LOAD=1.5 each run first waits (up to 10 minutes) until the 1-minute load is below it.
 set -euo pipefail
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 export THP_MEM_ALLOC_ENABLE="${THP_MEM_ALLOC_ENABLE:-1}"
@@ -17,7 +18,13 @@ runs="${1:-3}"
 shift || true
 out="$(mktemp -d -t bench-ffn.XXXXXX)"
 for i in $(seq 1 "$runs"); do
-  echo "== run $i of $runs" >&2
+  if [ -n "${BENCH_MAX_LOAD:-}" ]; then
+    for _ in $(seq 1 60); do
+      awk -v max="$BENCH_MAX_LOAD" '{ exit !($1 < max) }' /proc/loadavg && break
+      sleep 10
+    done
+  fi
+  echo "== run $i of $runs (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   nice -n 5 "$here/prosparse" bench ffn --shape 4096x11008 --threads "${BENCH_THREADS:-2}" --reps 15 "$@" | tee "$out/run-$i.txt"
 done
 echo
