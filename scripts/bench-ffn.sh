@@ -30,16 +30,23 @@ done
 echo
 echo "== summary over $runs runs (speed-up vs dense libtorch of the same run; median [min..max]; wall and cpu)"
 cat "$out"/run-*.txt | awk '
-  /^(decode|prefill) / {
+  /^(decode|prefill) / && $2 ~ /^[0-9]+$/ {
     v = $4; for (f = 5; f <= NF - 7; f++) v = v " " $f;
     key = $1 " layer " $2 " " v; n[key]++;
     w[key, n[key]] = $(NF-3) + 0; c[key, n[key]] = $NF + 0; order[key] = ++seen
+  }
+  /^(decode|prefill) / && $2 !~ /^[0-9]+$/ && $(NF-1) == "ms" {   # "all layers (sum of medians)": no cpu column
+    v = $2; for (f = 3; f <= NF - 3; f++) v = v " " $f;
+    key = $1 " all layers " v; n[key]++;
+    w[key, n[key]] = $NF + 0; c[key, n[key]] = 0; order[key] = ++seen
   }
   function med(a, k, m,   i, j, t, v) { for (i = 1; i <= m; i++) v[i] = a[k, i];
     for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
     return (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2 }
   function lo(a, k, m,   i, r) { r = a[k, 1]; for (i = 2; i <= m; i++) if (a[k, i] < r) r = a[k, i]; return r }
   function hi(a, k, m,   i, r) { r = a[k, 1]; for (i = 2; i <= m; i++) if (a[k, i] > r) r = a[k, i]; return r }
-  END { for (k in n) printf "%-48s wall %5.2fx [%5.2f..%5.2f]   cpu %5.2fx [%5.2f..%5.2f]\n", k,
+  END { for (k in n) if (k ~ / all layers /) printf "%-48s wall %5.2fx [%5.2f..%5.2f]   (sum of the layers: wall only)\n", k,
+          med(w, k, n[k]), lo(w, k, n[k]), hi(w, k, n[k]);
+        else printf "%-48s wall %5.2fx [%5.2f..%5.2f]   cpu %5.2fx [%5.2f..%5.2f]\n", k,
           med(w, k, n[k]), lo(w, k, n[k]), hi(w, k, n[k]), med(c, k, n[k]), lo(c, k, n[k]), hi(c, k, n[k]) }' | sort
 echo "tables: $out"
