@@ -20,8 +20,10 @@ ln -sf "$PWD/src/main/resources/dev/prosparse/data/train.jsonl.gz" "$W/res/dev/p
 # the shared libraries the kit JRE's font code links (libharfbuzz, libfreetype, ...: a Debian JRE takes them from the
 # system) when the kit carries them in syslib/ and the machine lacks them; fonts themselves come with the jar
 SYSLIB=""; if [[ -d "$KIT/syslib" ]]; then SYSLIB="$KIT/syslib"; fi
+# the Vector API of bench ffn's row kernels, when the kit's JRE has the module (without it: scalar kernels, said in the output)
+VECTOR=""; if "$W/jre/bin/java" --list-modules 2>/dev/null | grep -q '^jdk.incubator.vector'; then VECTOR="--add-modules jdk.incubator.vector"; fi
 pjava() {
-  LD_LIBRARY_PATH="${SYSLIB}${LD_LIBRARY_PATH:+${SYSLIB:+:}$LD_LIBRARY_PATH}" "$W/jre/bin/java" ${PROSPARSE_JAVA_OPTS:--Xmx32g} -Dprosparse.home="$PWD" -Dai.djl.offline=true \
+  LD_LIBRARY_PATH="${SYSLIB}${LD_LIBRARY_PATH:+${SYSLIB:+:}$LD_LIBRARY_PATH}" "$W/jre/bin/java" ${PROSPARSE_JAVA_OPTS:--Xmx32g} $VECTOR -Dprosparse.home="$PWD" -Dai.djl.offline=true \
     -Dai.djl.default_engine=PyTorch -Djna.library.path="$CUDART" -cp "$KIT/app/prosparse.jar:$KIT/app/lib/*:$W/res" "$@"
 }
 pcli() { pjava dev.prosparse.cli.Main "$@"; }

@@ -29,7 +29,8 @@ public final class FfnBench {
     /** One timed variant at one sparsity. relErr: ‖y − y_dense‖/‖y_dense‖ (NaN when the masks are drawn, not the model's). */
     public record Row(String phase, int layer, double sparsity, String variant, Timing timing, int active, double relErr) {}
 
-    public record Report(String machine, int threads, Request request, List<Row> rows) {}
+    /** @param kernels the row kernels the Java variants ran on ({@link RowKernels#name()}) */
+    public record Report(String machine, String environment, int threads, String kernels, Request request, List<Row> rows) {}
 
     private final Request req;
     private final int e, n, r;
@@ -51,21 +52,23 @@ public final class FfnBench {
     }
 
     public static Report run(Request req) {
+        String environment = Machine.environment();
         Torch.start(req.threads());
         FfnBench b = new FfnBench(req);
+        RowKernels kernels = RowKernels.best();
         try (NDManager root = NDManager.newBaseManager(); Workers workers = new Workers(req.threads())) {
-            b.runAll(root, workers);
+            b.runAll(root, new JavaFfn(workers, kernels, b.e, b.n, b.r, JavaFfn.CHUNK_FLOATS));
         }
-        return new Report(Machine.describe(), req.threads(), req, b.rows);
+        return new Report(Machine.describe(), environment, req.threads(), kernels.name(), req, b.rows);
     }
 
-    private void runAll(NDManager root, Workers workers) {
-        JavaFfn java = new JavaFfn(workers, e, n, r);
+    private void runAll(NDManager root, JavaFfn java) {
         NDArray tWu = Torch.fromFloats(root, wu, new Shape(n, e));
         NDArray tWdt = Torch.fromFloats(root, wdt, new Shape(n, e));
         NDArray tWd = Torch.fromFloats(root, transpose(wdt, n, e), new Shape(e, n));
         NDArray tFc1 = Torch.fromFloats(root, fc1, new Shape(r, e));
         float[] x = uniform(e, 1.0);
+        warmUpJit(java, x);
         for (int layer = 0; layer < req.sparsity().length; layer++) {
             double s = req.sparsity()[layer];
             boolean[] mask = drawMask(s);
@@ -79,25 +82,26 @@ public final class FfnBench {
                 NDArray zero = Torch.scalar(m, 0);
                 float[] ref = TorchTime.floats(TorchFfn.dense(tx, tWg, tWu, tWd));
                 int k = count(mask);
-                decode(layer, s, "dense (libtorch)", n, ref, sc -> TorchTime.floats(TorchFfn.dense(TorchTime.in(sc, tx), tWg, tWu, tWd)), m);
                 float[] y = new float[e];
-                decode(layer, s, "dense (row kernels)", n, ref, sc -> { java.dense(x, wg, wu, wdt, y); return y; }, m);
-                decode(layer, s, "exact (libtorch gather)", k, ref,
-                        sc -> TorchTime.floats(TorchFfn.exact(TorchTime.in(sc, tx), tWg, tWu, tWdt, zero)), m);
-                decode(layer, s, "exact (row kernels)", k, ref, sc -> { java.exact(x, wg, wu, wdt, y); return y; }, m);
-                decode(layer, s, "exact (libtorch gate+rows)", k, ref, sc -> {
-                    java.exactGivenGate(TorchTime.floats(TorchFfn.linear(TorchTime.in(sc, tx), tWg)), x, wu, wdt, y);
-                    return y;
-                }, m);
-                decode(layer, s, "predictor (libtorch gather)", k, ref,
-                        sc -> TorchTime.floats(TorchFfn.predicted(TorchTime.in(sc, tx), tFc1, tFc2, zero, tWg, tWu, tWdt)), m);
-                decode(layer, s, "predictor (row kernels)", k, ref,
-                        sc -> { java.predicted(x, fc1, fc2, r, 0f, wg, wu, wdt, y); return y; }, m);
-                decode(layer, s, "predictor (libtorch pred+rows)", k, ref, sc -> {
-                    NDArray hid = TorchFfn.linear(TorchTime.in(sc, tx), tFc1).getNDArrayInternal().relu();
-                    java.predictedGivenScores(TorchTime.floats(TorchFfn.linear(hid, tFc2)), 0f, x, wg, wu, wdt, y);
-                    return y;
-                }, m);
+                List<Variant> vs = List.of(
+                        new Variant("dense (libtorch)", n, sc -> TorchTime.floats(TorchFfn.dense(TorchTime.in(sc, tx), tWg, tWu, tWd))),
+                        new Variant("dense (row kernels)", n, sc -> { java.dense(x, wg, wu, wdt, y); return y; }),
+                        new Variant("exact (libtorch gather)", k,
+                                sc -> TorchTime.floats(TorchFfn.exact(TorchTime.in(sc, tx), tWg, tWu, tWdt, zero))),
+                        new Variant("exact (row kernels)", k, sc -> { java.exact(x, wg, wu, wdt, y); return y; }),
+                        new Variant("exact (libtorch gate+rows)", k, sc -> {
+                            java.exactGivenGate(TorchTime.floats(TorchFfn.linear(TorchTime.in(sc, tx), tWg)), x, wu, wdt, y);
+                            return y;
+                        }),
+                        new Variant("predictor (libtorch gather)", k,
+                                sc -> TorchTime.floats(TorchFfn.predicted(TorchTime.in(sc, tx), tFc1, tFc2, zero, tWg, tWu, tWdt))),
+                        new Variant("predictor (row kernels)", k, sc -> { java.predicted(x, fc1, fc2, r, 0f, wg, wu, wdt, y); return y; }),
+                        new Variant("predictor (libtorch pred+rows)", k, sc -> {
+                            NDArray hid = TorchFfn.linear(TorchTime.in(sc, tx), tFc1).getNDArrayInternal().relu();
+                            java.predictedGivenScores(TorchTime.floats(TorchFfn.linear(hid, tFc2)), 0f, x, wg, wu, wdt, y);
+                            return y;
+                        }));
+                decode(layer, s, vs, ref, m);
                 if (req.prefillTokens() > 0) {
                     prefill(m, layer, s, tWg, tWu, tWd, tWdt, tFc1, tFc2);
                 }
@@ -105,11 +109,37 @@ public final class FfnBench {
         }
     }
 
-    /** Times one decode variant; the scratch arrays each call makes are freed with a per-call manager. */
-    private void decode(int layer, double s, String variant, int active, float[] ref, Function<NDManager, float[]> body, NDManager parent) {
-        Timing ms = TorchTime.time(parent, req.warmup(), req.reps(), body);
-        float[] y = TorchTime.scoped(parent, body);
-        rows.add(new Row("decode", layer, s, variant, ms, active, RelativeError.of(y, ref)));
+    /**
+     * Runs every Java variant {@value #JIT_WARMUP} times before anything is timed, so that the first layer's rows do not
+     * time HotSpot compiling the kernels (Vector API code is slow until C2 has compiled it, and the compiler threads
+     * share the two cores with the bench).
+     */
+    private void warmUpJit(JavaFfn java, float[] x) {
+        float[] y = new float[e];
+        for (int i = 0; i < JIT_WARMUP; i++) {
+            java.dense(x, wg, wu, wdt, y);
+            java.exact(x, wg, wu, wdt, y);
+            java.predicted(x, fc1, fc2, r, 0f, wg, wu, wdt, y);
+        }
+    }
+
+    private static final int JIT_WARMUP = 20;
+
+    /** One batch-1 variant: its name, the neurons it computes, one call. */
+    private record Variant(String name, int active, Function<NDManager, float[]> body) {}
+
+    /**
+     * Times the decode variants interleaved ({@link TorchTime#timeInterleaved}), then checks each one's output against
+     * the dense reference; the scratch arrays each call makes are freed with a per-call manager.
+     */
+    private void decode(int layer, double s, List<Variant> vs, float[] ref, NDManager parent) {
+        List<Function<NDManager, float[]>> bodies = new ArrayList<>();
+        vs.forEach(v -> bodies.add(v.body()));
+        Timing[] t = TorchTime.timeInterleaved(parent, req.warmup(), req.reps(), bodies);
+        for (int i = 0; i < vs.size(); i++) {
+            float[] y = TorchTime.scoped(parent, vs.get(i).body());
+            rows.add(new Row("decode", layer, s, vs.get(i).name(), t[i], vs.get(i).active(), RelativeError.of(y, ref)));
+        }
     }
 
     /**
@@ -171,7 +201,7 @@ public final class FfnBench {
     /** Negates the rows j of w [I, cols] whose w_j·v sign disagrees with mask_j, so that (w·v)_j &gt; 0 ⟺ mask_j. */
     static void alignSigns(float[] w, int cols, float[] v, boolean[] mask) {
         for (int j = 0; j < mask.length; j++) {
-            float d = RowKernels.dot(w, j, cols, v);
+            float d = ScalarRowKernels.dot(w, j * cols, cols, v);
             if ((d > 0) != mask[j]) {
                 for (int c = 0; c < cols; c++) {
                     w[j * cols + c] = -w[j * cols + c];
@@ -182,7 +212,7 @@ public final class FfnBench {
 
     private static float[] gemv(float[] w, int cols, float[] v, int rowsN) {
         float[] out = new float[rowsN];
-        RowKernels.gemvRows(w, cols, v, 0, rowsN, out);
+        new ScalarRowKernels().gemvRows(w, cols, v, 0, rowsN, out);
         return out;
     }
 

@@ -16,10 +16,13 @@ public final class FfnBenchOutput {
         sb.append(String.format(Locale.ROOT, "bench ffn: shape %s (hidden x intermediate), float32, predictor rank %d%n",
                 q.shape(), q.rank()));
         sb.append("machine: ").append(rep.machine()).append('\n');
+        sb.append("environment: ").append(rep.environment()).append('\n');
         sb.append(String.format(Locale.ROOT, "threads: %d (libtorch intra-op and row kernels)%n", rep.threads()));
+        sb.append("row kernels: ").append(rep.kernels()).append('\n');
         sb.append("sparsity: ").append(q.sparsitySource()).append('\n');
-        sb.append(String.format(Locale.ROOT, "timing: median of %d runs after %d warm-up (prefill: %d runs), spread = min..max%n",
-                q.reps(), q.warmup(), Math.max(3, q.reps() / 2)));
+        sb.append(String.format(Locale.ROOT, "timing: median of %d runs after %d warm-up (prefill: %d runs), spread = min..max;"
+                + " decode variants interleaved (each run calls every variant once, in turn)%n", q.reps(), q.warmup(),
+                Math.max(3, q.reps() / 2)));
         sb.append(String.format(Locale.ROOT, "%-8s %5s %7s  %-30s %7s %10s %19s %8s %9s %11s %11s%n",
                 "phase", "layer", "sparse", "variant", "active", "median ms", "spread ms", "speedup", "rel.err", "cpu ms/call", "cpu speedup"));
         Map<String, double[]> totals = new LinkedHashMap<>(); // phase|variant → Σ median

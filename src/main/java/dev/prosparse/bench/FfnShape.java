@@ -5,13 +5,13 @@ import dev.prosparse.ProsparseException;
 /** An FFN block's size: hidden (E) × intermediate (I), for example LLaMA-2-7B's 4096x11008. */
 public record FfnShape(int hidden, int intermediate) {
 
-    /** Parses {@code EXI} ("4096x11008"); E must be a multiple of 16 (the kernels' lane count). */
+    /** Parses {@code EXI} ("4096x11008"); E must be a multiple of 16 (rows stay 64-byte multiples: whole AVX-512 registers). */
     public static FfnShape parse(String s) {
         String[] p = s == null ? new String[0] : s.trim().toLowerCase(java.util.Locale.ROOT).split("x");
         try {
             if (p.length == 2) {
                 FfnShape shape = new FfnShape(Integer.parseInt(p[0]), Integer.parseInt(p[1]));
-                if (shape.hidden() >= 16 && shape.hidden() % RowKernels.LANES == 0 && shape.intermediate() >= 1
+                if (shape.hidden() >= 16 && shape.hidden() % 16 == 0 && shape.intermediate() >= 1
                         && (long) shape.hidden() * shape.intermediate() < Integer.MAX_VALUE) {
                     return shape;
                 }

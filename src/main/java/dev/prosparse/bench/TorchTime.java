@@ -2,6 +2,7 @@ package dev.prosparse.bench;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import java.util.List;
 import java.util.function.Function;
 
 /**
@@ -46,6 +47,35 @@ final class TorchTime {
             ms[i] = (System.nanoTime() - t0) / 1e6;
         }
         return new Timing(ms, (processCpuNanos() - c0) / 1e6 / reps);
+    }
+
+    /**
+     * Like {@link #time} for several variants at once, interleaved: each repetition runs every variant once, in turn, so
+     * that load from other processes that comes and goes falls on all variants alike (the speed-ups are ratios of
+     * variants timed seconds apart otherwise). CPU time is summed per variant over its calls.
+     */
+    static Timing[] timeInterleaved(NDManager parent, int warmup, int reps, List<Function<NDManager, float[]>> bodies) {
+        int v = bodies.size();
+        for (int i = 0; i < warmup; i++) {
+            for (Function<NDManager, float[]> b : bodies) {
+                scoped(parent, b);
+            }
+        }
+        double[][] ms = new double[v][reps];
+        long[] cpu = new long[v];
+        for (int i = 0; i < reps; i++) {
+            for (int j = 0; j < v; j++) {
+                long c0 = processCpuNanos(), t0 = System.nanoTime();
+                scoped(parent, bodies.get(j));
+                ms[j][i] = (System.nanoTime() - t0) / 1e6;
+                cpu[j] += processCpuNanos() - c0;
+            }
+        }
+        Timing[] out = new Timing[v];
+        for (int j = 0; j < v; j++) {
+            out[j] = new Timing(ms[j], cpu[j] / 1e6 / reps);
+        }
+        return out;
     }
 
     private static long processCpuNanos() {

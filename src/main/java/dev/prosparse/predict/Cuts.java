@@ -19,17 +19,19 @@ public final class Cuts {
      * the cut (a score on the cut would make the fold's rounding decide).
      */
     public static float choose(float[] scores, boolean[] labels, double recall) {
-        int p = 0;
-        for (boolean b : labels) {
-            p += b ? 1 : 0;
-        }
+        return choose(scores, BitMask.of(labels), recall);
+    }
+
+    /** {@link #choose(float[], boolean[], double)} with the labels as bits. */
+    public static float choose(float[] scores, BitMask labels, double recall) {
+        int p = Math.toIntExact(labels.count());
         if (p == 0) {
             return Float.POSITIVE_INFINITY; // never active: predict nothing
         }
         float[] pos = new float[p];
         int i = 0;
-        for (int k = 0; k < labels.length; k++) {
-            if (labels[k]) {
+        for (int k = 0; k < scores.length; k++) {
+            if (labels.get(k)) {
                 pos[i++] = scores[k];
             }
         }
@@ -47,16 +49,20 @@ public final class Cuts {
     }
 
     public static Quality quality(float[] scores, boolean[] labels, float cut) {
+        return quality(scores, BitMask.of(labels), cut);
+    }
+
+    public static Quality quality(float[] scores, BitMask labels, float cut) {
         long tp = 0, fp = 0, fn = 0, predicted = 0, positives = 0;
         for (int k = 0; k < scores.length; k++) {
-            boolean pr = scores[k] >= cut;
+            boolean pr = scores[k] >= cut, on = labels.get(k);
             predicted += pr ? 1 : 0;
-            positives += labels[k] ? 1 : 0;
-            if (pr && labels[k]) {
+            positives += on ? 1 : 0;
+            if (pr && on) {
                 tp++;
             } else if (pr) {
                 fp++;
-            } else if (labels[k]) {
+            } else if (on) {
                 fn++;
             }
         }
@@ -75,28 +81,35 @@ public final class Cuts {
 
         public static Fold of(List<Float> cuts, float eps) {
             int n = cuts.size();
-            boolean allPositive = cuts.stream().allMatch(c -> c > 0);
-            float tau = allPositive ? 1f : -1f;
+            float tau = threshold(cuts);
             float[] scales = new float[n];
             boolean[] exact = new boolean[n];
             float[] eff = new float[n];
             for (int l = 0; l < n; l++) {
-                float c = cuts.get(l);
-                if (c == Float.POSITIVE_INFINITY) {      // a layer with no active neuron: predict none (τ = +1 only)
-                    scales[l] = 0f;
-                    exact[l] = allPositive;
-                    eff[l] = allPositive ? c : Float.NEGATIVE_INFINITY;
-                } else if (allPositive || c < 0) {
-                    scales[l] = tau / c;
-                    exact[l] = true;
-                    eff[l] = c;
-                } else {
-                    scales[l] = 1f / eps;
-                    exact[l] = false;
-                    eff[l] = -eps;
-                }
+                Layer f = layer(cuts.get(l), tau, eps);
+                scales[l] = f.scale();
+                exact[l] = f.exact();
+                eff[l] = f.effectiveCut();
             }
             return new Fold(tau, scales, exact, eff);
+        }
+
+        /** τ = +1 when every cut is &gt; 0, else −1. */
+        public static float threshold(List<Float> cuts) {
+            return cuts.stream().allMatch(c -> c > 0) ? 1f : -1f;
+        }
+
+        /** One layer's part of a fold under a given τ (known per layer before the other layers' cuts are). */
+        public record Layer(float scale, boolean exact, float effectiveCut) {}
+
+        public static Layer layer(float c, float tau, float eps) {
+            boolean allPositive = tau > 0;
+            if (c == Float.POSITIVE_INFINITY) {          // a layer with no active neuron: predict none (τ = +1 only)
+                return new Layer(0f, allPositive, allPositive ? c : Float.NEGATIVE_INFINITY);
+            } else if (allPositive || c < 0) {
+                return new Layer(tau / c, true, c);
+            }
+            return new Layer(1f / eps, false, -eps);
         }
     }
 }

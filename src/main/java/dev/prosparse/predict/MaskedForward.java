@@ -28,7 +28,7 @@ public final class MaskedForward {
     }
 
     /**
-     * @param predictors per layer (folded), or null for the dense model
+     * @param predictors per layer (folded; a null entry leaves that layer dense), or null for the dense model
      * @param threshold  the global threshold τ
      */
     public static Result evaluate(CausalLM lm, TokenStream stream, EvalWindows windows, int batch, List<Predictor> predictors,
@@ -54,8 +54,8 @@ public final class MaskedForward {
                     for (int l = 0; l < c.numHiddenLayers(); l++) {
                         NDArray a = lm.attentionBlock(h, l, pos);                                    // [B, S, E]
                         NDArray mask = null;
-                        if (predictors != null) {
-                            Predictor p = predictors.get(l);
+                        Predictor p = predictors == null ? null : predictors.get(l);
+                        if (p != null) {
                             NDArray fc1 = Torch.fromFloats(scope, p.fc1(), new Shape(p.rank(), p.hidden()));
                             NDArray fc2 = Torch.fromFloats(scope, p.fc2(), new Shape(p.intermediate(), p.rank()));
                             mask = Predictor.scores(a, fc1, fc2).gte(Torch.scalar(scope, threshold))

@@ -11,18 +11,19 @@ public final class PredictorOutput {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "predictors for %s: rank %d, recall target %.3f, %d train / %d cut / %d report positions of %s%n",
                 q.model(), q.rank(), q.recall(), r.trainRows(), r.calibRows(), r.testRows(), q.data().spec()));
-        sb.append(String.format(Locale.ROOT, "%5s %11s %9s %9s %10s %10s %10s %6s %10s%n", "layer", "cut", "recall",
-                "precision", "pred.sparse", "true.sparse", "scale", "exact", "mismatch"));
+        sb.append(String.format(Locale.ROOT, "%5s %11s %9s %9s %10s %10s %10s %6s %10s %12s%n", "layer", "cut", "recall",
+                "precision", "pred.sparse", "true.sparse", "scale", "exact", "mismatch", "ppl(l only)"));
         double rs = 0, ps = 0;
         for (PredictorRun.LayerResult l : r.layers()) {
-            sb.append(String.format(Locale.ROOT, "%5d %11.4g %9.4f %9.4f %10.2f%% %10.2f%% %10.4g %6s %10d%n", l.layer(), l.cut(),
-                    l.quality().recall(), l.quality().precision(), 100 * l.quality().predictedSparsity(),
-                    100 * l.quality().trueSparsity(), l.scale(), l.exactFold() ? "yes" : "NO", l.foldMismatches()));
+            sb.append(String.format(Locale.ROOT, "%5d %11.4g %9.4f %9.4f %10.2f%% %10.2f%% %10.4g %6s %10d %12.3f%n", l.layer(),
+                    l.cut(), l.quality().recall(), l.quality().precision(), 100 * l.quality().predictedSparsity(),
+                    100 * l.quality().trueSparsity(), l.scale(), l.exactFold() ? "yes" : "NO", l.foldMismatches(), l.perplexity()));
             rs += l.quality().recall();
             ps += l.quality().predictedSparsity();
         }
         int n = r.layers().size();
         sb.append(String.format(Locale.ROOT, "mean: recall %.4f, predicted sparsity %.2f%%%n", rs / n, 100 * ps / n));
+        sb.append("ppl(l only): the perplexity below with only layer l computing only its predicted neurons\n");
         sb.append(String.format(Locale.ROOT, "global threshold %.1f (each layer's cut folded into its fc2 as a scale)%n", r.threshold()));
         sb.append(String.format(Locale.ROOT, "perplexity on %d windows of %s: dense %.3f, only predicted neurons %.3f (%.2f%% of neurons skipped)%n",
                 q.evalWindows(), q.evalData().spec(), r.densePerplexity(), r.predictedPerplexity(), 100 * r.skippedFraction()));

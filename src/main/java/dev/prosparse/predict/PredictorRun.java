@@ -36,11 +36,14 @@ public final class PredictorRun {
             int epochs, int batch, double lr, int seqLen, DataSource evalData, int evalWindows, int threads, long seed) {}
 
     /** Per layer: the cut, its fold, held-out quality. */
+    /** @param perplexity the model's perplexity when only this layer computes only its predicted neurons */
     public record LayerResult(int layer, float cut, float scale, boolean exactFold, float effectiveCut, Cuts.Quality quality,
-            long foldMismatches) {}
+            long foldMismatches, double perplexity) {}
 
     public record Result(Request request, List<LayerResult> layers, float threshold, double densePerplexity,
             double predictedPerplexity, double skippedFraction, int trainRows, int calibRows, int testRows, Path out) {}
+
+    private static final float FOLD_EPS = 1e-6f;
 
     private PredictorRun() {}
 
@@ -88,21 +91,24 @@ public final class PredictorRun {
         try (NDManager root = NDManager.newBaseManager(); CheckpointFiles files = ckpt.files();
                 Weights weights = Weights.load(config, files, root)) {
             CausalLM lm = new CausalLM(config, weights, act, config.hiddenActParam());
-            LOG.info("Collecting (x, 1[x1 != 0]) pairs: {} windows of {} tokens of {}", windows, q.seqLen(), q.data().spec());
-            List<LayerPairs> pairs = PairCollector.collect(lm, stream, starts, q.seqLen(), 8, root);
             int trRows = train * q.seqLen(), caRows = calib * q.seqLen(), teRows = test * q.seqLen();
+            checkMemory(q, (long) windows * q.seqLen(), config);
+            LOG.info("Collecting (x, 1[x1 != 0]) pairs layer by layer: {} windows of {} tokens of {}", windows, q.seqLen(),
+                    q.data().spec());
+            PairCollector collector = PairCollector.start(lm, stream, starts, q.seqLen(), 8, root);
             List<Predictor> trained = new ArrayList<>();
             List<Float> cuts = new ArrayList<>();
-            List<float[]> testScores = new ArrayList<>();
-            List<float[]> testX = new ArrayList<>();
             List<Cuts.Quality> quality = new ArrayList<>();
-            for (int l = 0; l < pairs.size(); l++) {
-                LayerPairs all = pairs.get(l);
+            List<long[]> mismatches = new ArrayList<>();  // per layer: fold mismatches under τ = −1 and τ = +1
+            for (int l = 0; collector.hasNext(); l++) {
+                LayerPairs all = collector.next();
                 LayerPairs tr = all.slice(0, trRows), ca = all.slice(trRows, trRows + caRows),
                         te = all.slice(trRows + caRows, trRows + caRows + teRows);
+                all = null; // only the slices are kept while training
                 long t0 = System.nanoTime();
                 Predictor p = PredictorTrainer.train(tr, new PredictorTrainer.Settings(q.rank(), q.epochs(), q.batch(), q.lr(),
                         0.01, q.seed() + l), root);
+                tr = null;
                 float cut = Cuts.choose(p.scores(ca.x(), ca.rows(), root), ca.labels(), q.recall());
                 float[] ts = p.scores(te.x(), te.rows(), root);
                 Cuts.Quality qual = Cuts.quality(ts, te.labels(), cut);
@@ -111,21 +117,31 @@ public final class PredictorRun {
                         qual.precision(), 100 * qual.predictedSparsity(), 100 * qual.trueSparsity()));
                 trained.add(p);
                 cuts.add(cut);
-                testScores.add(ts);
-                testX.add(te.x());
                 quality.add(qual);
-                pairs.set(l, null); // free the layer's pairs
+                // τ depends on every layer's cut; count this layer's fold mismatches under both now, keep the right one later
+                long[] mm = new long[2];
+                for (int i = 0; i < 2; i++) {
+                    float tau = i == 0 ? -1f : 1f;
+                    if (tau > 0 && !(cut > 0)) {
+                        continue;                             // τ = +1 only when every cut is > 0
+                    }
+                    Cuts.Fold.Layer f = Cuts.Fold.layer(cut, tau, FOLD_EPS);
+                    mm[i] = foldMismatches(ts, f.effectiveCut(), p.scaled(f.scale()).scores(te.x(), teRows, root), tau);
+                }
+                mismatches.add(mm);
             }
-            Cuts.Fold fold = Cuts.Fold.of(cuts, 1e-6f);
+            Cuts.Fold fold = Cuts.Fold.of(cuts, FOLD_EPS);
             List<Predictor> folded = new ArrayList<>();
+            for (int l = 0; l < trained.size(); l++) {
+                folded.add(trained.get(l).scaled(fold.scales()[l]));
+            }
             List<LayerResult> layers = new ArrayList<>();
             for (int l = 0; l < trained.size(); l++) {
-                Predictor f = trained.get(l).scaled(fold.scales()[l]);
-                folded.add(f);
-                long mismatches = foldMismatches(testScores.get(l), fold.effectiveCuts()[l],
-                        f.scores(testX.get(l), teRows, root), fold.threshold());
+                List<Predictor> only = new ArrayList<>(java.util.Collections.nCopies(trained.size(), (Predictor) null));
+                only.set(l, folded.get(l));
+                double ppl = MaskedForward.evaluate(lm, evalStream, evalW, 8, only, fold.threshold(), root).perplexity();
                 layers.add(new LayerResult(l, cuts.get(l), fold.scales()[l], fold.exact()[l], fold.effectiveCuts()[l],
-                        quality.get(l), mismatches));
+                        quality.get(l), mismatches.get(l)[fold.threshold() > 0 ? 1 : 0], ppl));
             }
             MaskedForward.Result dense = MaskedForward.evaluate(lm, evalStream, evalW, 8, null, 0f, root);
             MaskedForward.Result pred = MaskedForward.evaluate(lm, evalStream, evalW, 8, folded, fold.threshold(), root);
@@ -133,6 +149,28 @@ public final class PredictorRun {
                     trRows, caRows, teRows, out);
             PredictorFiles.write(out, folded, toJson(r, config));
             return r;
+        }
+    }
+
+    /**
+     * Refuses --samples whose pairs cannot fit in this JVM's heap (one layer at a time: {@link
+     * LayerPairs#bytesWhileTraining}), or whose x rows pass a Java array's 2^31 elements, naming the flag and the fix.
+     */
+    static void checkMemory(Request q, long rows, ModelConfig c) {
+        long need = LayerPairs.bytesWhileTraining(rows, c.hiddenSize(), c.intermediateSize());
+        long have = Runtime.getRuntime().maxMemory();
+        long maxRows = Math.min(Integer.MAX_VALUE / c.hiddenSize(),
+                (long) (0.7 * have) / Math.max(1, need / Math.max(1, rows)));
+        if (rows * c.hiddenSize() >= Integer.MAX_VALUE) {
+            throw ProsparseException.usage("--samples " + q.samples() + ": " + rows + " positions x hidden_size "
+                    + c.hiddenSize() + " pass 2^31 floats, the most one layer's pairs can hold; pass --samples "
+                    + maxRows / q.seqLen() * q.seqLen() + " or less");
+        }
+        if (need > 0.7 * have) {
+            throw ProsparseException.usage(String.format(java.util.Locale.ROOT, "--samples %d: the pairs of one layer need"
+                    + " about %.1f GiB (x as float32, labels as bits) but the JVM may use %.1f GiB; pass --samples %d or"
+                    + " less, or give the JVM more memory (PROSPARSE_JAVA_OPTS=-Xmx%dg)", q.samples(), need / 1073741824.0,
+                    have / 1073741824.0, maxRows / q.seqLen() * q.seqLen(), (long) Math.ceil(need / 0.7 / 1073741824.0) + 1));
         }
     }
 
@@ -188,6 +226,7 @@ public final class PredictorRun {
             o.put("predicted_sparsity", l.quality().predictedSparsity());
             o.put("true_sparsity", l.quality().trueSparsity());
             o.put("fold_mismatches", l.foldMismatches());
+            o.put("perplexity_this_layer_only", l.perplexity());
         }
         return j;
     }

@@ -53,8 +53,9 @@ public final class PredictorTrainer {
                         for (int i = 0; i < nb; i++) {
                             int row = order[b0 + i];
                             System.arraycopy(data.x(), row * e, xb, i * e, e);
+                            long base = (long) row * n;
                             for (int j = 0; j < n; j++) {
-                                yb[i * n + j] = data.labels()[row * n + j] ? 1f : 0f;
+                                yb[i * n + j] = data.labels().get(base + j) ? 1f : 0f;
                             }
                         }
                         t++;

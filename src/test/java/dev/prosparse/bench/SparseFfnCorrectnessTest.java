@@ -10,17 +10,31 @@ import ai.djl.ndarray.types.Shape;
 import dev.prosparse.util.Torch;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The benchmark's sparse variants compute the dense FFN (they skip only neurons whose output is exactly zero):
- * checked against a plain double-precision loop, on a small shape, with the masks realised the bench's way.
+ * checked against a plain double-precision loop, on small shapes, with the masks realised the bench's way, for both
+ * row-kernel implementations and one and two threads. Hidden 64 is a whole number of 512-bit registers; 72 and 40
+ * leave a tail (the vector kernels' scalar remainder) and a rank shorter than four registers.
  */
 class SparseFfnCorrectnessTest {
 
     @Test
-    void everyVariantComputesTheFfn() {
+    void theVectorKernelsAreTheOnesUsedHere() {
+        // surefire starts the JVM with --add-modules jdk.incubator.vector (pom.xml): the vector kernels are under test
+        assertTrue(RowKernels.best().name().startsWith("vector"), RowKernels.best().name());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"vector,2,64,32", "vector,1,64,32", "scalar,2,64,32", "vector,2,72,40", "scalar,1,72,40"})
+    void everyVariantComputesTheFfn(String setup) {
+        String[] a = setup.split(",");
+        RowKernels kernels = a[0].equals("vector") ? VectorRowKernels.create() : new ScalarRowKernels();
+        int threads = Integer.parseInt(a[1]);
         Torch.start(1);
-        int e = 64, n = 96, r = 32;
+        int e = Integer.parseInt(a[2]), n = 96, r = Integer.parseInt(a[3]);
         SplittableRandom rnd = new SplittableRandom(11);
         float[] wg = rand(rnd, n * e), wu = rand(rnd, n * e), wdt = rand(rnd, n * e), fc1 = rand(rnd, r * e), fc2 = rand(rnd, n * r);
         float[] x = rand(rnd, e);
@@ -30,9 +44,12 @@ class SparseFfnCorrectnessTest {
         }
         FfnBench.alignSigns(wg, e, x, mask);
         float[] hid = new float[r];
-        RowKernels.gemvRows(fc1, e, x, 0, r, hid);
         for (int i = 0; i < r; i++) {
-            hid[i] = Math.max(hid[i], 0f);
+            double d = 0;
+            for (int c = 0; c < e; c++) {
+                d += (double) fc1[i * e + c] * x[c];
+            }
+            hid[i] = (float) Math.max(d, 0);
         }
         FfnBench.alignSigns(fc2, r, hid, mask);
         // reference: y = W_down · (relu(W_gate x) ⊙ W_up x), in double
@@ -55,8 +72,8 @@ class SparseFfnCorrectnessTest {
         for (int c = 0; c < e; c++) {
             refF[c] = (float) ref[c];
         }
-        try (Workers w = new Workers(2); NDManager m = NDManager.newBaseManager()) {
-            JavaFfn java = new JavaFfn(w, e, n, r);
+        try (Workers w = new Workers(threads); NDManager m = NDManager.newBaseManager()) {
+            JavaFfn java = new JavaFfn(w, kernels, e, n, r, 4 * e); // chunks of 4 rows: many chunks, shared by the threads
             float[] y = new float[e];
             java.dense(x, wg, wu, wdt, y);
             assertTrue(RelativeError.of(y, refF) < 1e-5, "dense row kernels");
@@ -65,8 +82,17 @@ class SparseFfnCorrectnessTest {
             assertEquals(14, java.predicted(x, fc1, fc2, r, 0f, wg, wu, wdt, y));
             assertTrue(RelativeError.of(y, refF) < 1e-5, "predictor row kernels");
             float[] gate = new float[n], scores = new float[n];
-            RowKernels.gemvRows(wg, e, x, 0, n, gate);
-            RowKernels.gemvRows(fc2, r, hid, 0, n, scores);
+            for (int j = 0; j < n; j++) {
+                double gd = 0, sd = 0;
+                for (int c = 0; c < e; c++) {
+                    gd += (double) wg[j * e + c] * x[c];
+                }
+                for (int i = 0; i < r; i++) {
+                    sd += (double) fc2[j * r + i] * hid[i];
+                }
+                gate[j] = (float) gd;
+                scores[j] = (float) sd;
+            }
             assertEquals(14, java.exactGivenGate(gate, x, wu, wdt, y));
             assertTrue(RelativeError.of(y, refF) < 1e-5, "exact, gate given");
             assertEquals(14, java.predictedGivenScores(scores, 0f, x, wg, wu, wdt, y));
