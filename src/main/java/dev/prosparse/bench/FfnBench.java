@@ -51,24 +51,39 @@ public final class FfnBench {
         this.fc2 = uniform((long) n * r, 1 / Math.sqrt(r));
     }
 
+    /**
+     * Runs on {@link Torch#device()}: on the CPU every variant; on a GPU the libtorch ones only (the row kernels are
+     * CPU code), with the arrays on the GPU and each call's result read back (which waits for the GPU).
+     */
     public static Report run(Request req) {
         String environment = Machine.environment();
         Torch.start(req.threads());
+        ai.djl.Device device = Torch.device();
         FfnBench b = new FfnBench(req);
+        if (device.isGpu()) {
+            try (NDManager root = NDManager.newBaseManager(device)) {
+                b.runAll(root, null);
+            }
+            return new Report(Machine.describe() + "; GPU " + dev.prosparse.device.DeviceSetup.describe(device), environment,
+                    req.threads(), "none (on the GPU only the libtorch variants run)", req, b.rows);
+        }
         RowKernels kernels = RowKernels.best();
-        try (NDManager root = NDManager.newBaseManager(); Workers workers = new Workers(req.threads())) {
+        try (NDManager root = NDManager.newBaseManager(device); Workers workers = new Workers(req.threads())) {
             b.runAll(root, new JavaFfn(workers, kernels, b.e, b.n, b.r, JavaFfn.CHUNK_FLOATS));
         }
         return new Report(Machine.describe(), environment, req.threads(), kernels.name(), req, b.rows);
     }
 
+    /** @param java the row kernels, or null (on a GPU): libtorch variants only */
     private void runAll(NDManager root, JavaFfn java) {
         NDArray tWu = Torch.fromFloats(root, wu, new Shape(n, e));
         NDArray tWdt = Torch.fromFloats(root, wdt, new Shape(n, e));
         NDArray tWd = Torch.fromFloats(root, transpose(wdt, n, e), new Shape(e, n));
         NDArray tFc1 = Torch.fromFloats(root, fc1, new Shape(r, e));
         float[] x = uniform(e, 1.0);
-        warmUpJit(java, x);
+        if (java != null) {
+            warmUpJit(java, x);
+        }
         for (int layer = 0; layer < req.sparsity().length; layer++) {
             double s = req.sparsity()[layer];
             boolean[] mask = drawMask(s);
@@ -83,24 +98,30 @@ public final class FfnBench {
                 float[] ref = TorchTime.floats(TorchFfn.dense(tx, tWg, tWu, tWd));
                 int k = count(mask);
                 float[] y = new float[e];
-                List<Variant> vs = List.of(
-                        new Variant("dense (libtorch)", n, sc -> TorchTime.floats(TorchFfn.dense(TorchTime.in(sc, tx), tWg, tWu, tWd))),
-                        new Variant("dense (row kernels)", n, sc -> { java.dense(x, wg, wu, wdt, y); return y; }),
-                        new Variant("exact (libtorch gather)", k,
-                                sc -> TorchTime.floats(TorchFfn.exact(TorchTime.in(sc, tx), tWg, tWu, tWdt, zero))),
-                        new Variant("exact (row kernels)", k, sc -> { java.exact(x, wg, wu, wdt, y); return y; }),
-                        new Variant("exact (libtorch gate+rows)", k, sc -> {
-                            java.exactGivenGate(TorchTime.floats(TorchFfn.linear(TorchTime.in(sc, tx), tWg)), x, wu, wdt, y);
-                            return y;
-                        }),
-                        new Variant("predictor (libtorch gather)", k,
-                                sc -> TorchTime.floats(TorchFfn.predicted(TorchTime.in(sc, tx), tFc1, tFc2, zero, tWg, tWu, tWdt))),
-                        new Variant("predictor (row kernels)", k, sc -> { java.predicted(x, fc1, fc2, r, 0f, wg, wu, wdt, y); return y; }),
-                        new Variant("predictor (libtorch pred+rows)", k, sc -> {
-                            NDArray hid = TorchFfn.linear(TorchTime.in(sc, tx), tFc1).getNDArrayInternal().relu();
-                            java.predictedGivenScores(TorchTime.floats(TorchFfn.linear(hid, tFc2)), 0f, x, wg, wu, wdt, y);
-                            return y;
-                        }));
+                List<Variant> vs = new ArrayList<>();
+                vs.add(new Variant("dense (libtorch)", n, sc -> TorchTime.floats(TorchFfn.dense(TorchTime.in(sc, tx), tWg, tWu, tWd))));
+                if (java != null) {
+                    vs.add(new Variant("dense (row kernels)", n, sc -> { java.dense(x, wg, wu, wdt, y); return y; }));
+                }
+                vs.add(new Variant("exact (libtorch gather)", k,
+                        sc -> TorchTime.floats(TorchFfn.exact(TorchTime.in(sc, tx), tWg, tWu, tWdt, zero))));
+                if (java != null) {
+                    vs.add(new Variant("exact (row kernels)", k, sc -> { java.exact(x, wg, wu, wdt, y); return y; }));
+                    vs.add(new Variant("exact (libtorch gate+rows)", k, sc -> {
+                        java.exactGivenGate(TorchTime.floats(TorchFfn.linear(TorchTime.in(sc, tx), tWg)), x, wu, wdt, y);
+                        return y;
+                    }));
+                }
+                vs.add(new Variant("predictor (libtorch gather)", k,
+                        sc -> TorchTime.floats(TorchFfn.predicted(TorchTime.in(sc, tx), tFc1, tFc2, zero, tWg, tWu, tWdt))));
+                if (java != null) {
+                    vs.add(new Variant("predictor (row kernels)", k, sc -> { java.predicted(x, fc1, fc2, r, 0f, wg, wu, wdt, y); return y; }));
+                    vs.add(new Variant("predictor (libtorch pred+rows)", k, sc -> {
+                        NDArray hid = TorchFfn.linear(TorchTime.in(sc, tx), tFc1).getNDArrayInternal().relu();
+                        java.predictedGivenScores(TorchTime.floats(TorchFfn.linear(hid, tFc2)), 0f, x, wg, wu, wdt, y);
+                        return y;
+                    }));
+                }
                 decode(layer, s, vs, ref, m);
                 if (req.prefillTokens() > 0) {
                     prefill(m, layer, s, tWg, tWu, tWd, tWdt, tFc1, tFc2);

@@ -6,6 +6,8 @@ import dev.prosparse.bench.FfnBenchOutput;
 import dev.prosparse.bench.FfnShape;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.DataSource;
+import dev.prosparse.device.DeviceSetup;
+import dev.prosparse.device.DeviceSpec;
 import dev.prosparse.sparsity.SparsityReport;
 import dev.prosparse.sparsity.SparsityRun;
 import java.nio.file.Path;
@@ -14,7 +16,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code prosparse bench ffn}: dense vs exact-sparse vs predictor-driven FFN, decode and prefill, on the CPU. */
+/** {@code prosparse bench ffn}: dense vs exact-sparse vs predictor-driven FFN, decode and prefill, on the CPU or a GPU. */
 @Command(name = "ffn",
         mixinStandardHelpOptions = true,
         sortOptions = false,
@@ -26,7 +28,8 @@ import picocli.CommandLine.Option;
         footerHeading = "%nExamples:%n",
         footer = {"  prosparse bench ffn --shape 4096x11008 --sparsity 0.9 --threads 2",
             "  prosparse bench ffn --shape 4096x11008 --sparsity-from checkpoints/runs/my-run/final --threads 2",
-            "  prosparse bench ffn --model checkpoints/runs/my-run/final --reps 50"})
+            "  prosparse bench ffn --model checkpoints/runs/my-run/final --reps 50",
+            "  prosparse bench ffn --shape 4096x11008 --sparsity 0.9 --device cuda"})
 public final class BenchFfnCommand implements Callable<Integer> {
 
     @Option(names = "--shape", paramLabel = "ExI", description = "FFN size hidden x intermediate, e.g. 4096x11008 (LLaMA-2-7B). Default: the --model's, else 4096x11008.")
@@ -59,6 +62,9 @@ public final class BenchFfnCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", defaultValue = "2", description = "CPU threads (libtorch and the row kernels). Default: ${DEFAULT-VALUE}.")
     int threads;
 
+    @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu", description = "cpu, or cuda / cuda:N: on a GPU only the libtorch variants run (dense, gather-based exact and predictor-driven; the row kernels are CPU code). Default: ${DEFAULT-VALUE}.")
+    String device;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1234", description = "Seed for weights and masks. Default: ${DEFAULT-VALUE}.")
     long seed;
 
@@ -82,6 +88,7 @@ public final class BenchFfnCommand implements Callable<Integer> {
         if (sparsity != null && sparsityFrom != null) {
             throw ProsparseException.usage("--sparsity and --sparsity-from exclude each other; give one");
         }
+        DeviceSpec deviceSpec = DeviceSpec.parse(device, "--device");
         FfnShape s;
         if (shape != null) {
             s = FfnShape.parse(shape);
@@ -91,6 +98,7 @@ public final class BenchFfnCommand implements Callable<Integer> {
         } else {
             s = new FfnShape(4096, 11008);
         }
+        DeviceSetup.select(deviceSpec, threads, "--device");
         Path from = sparsityFrom != null ? sparsityFrom : sparsity == null ? model : null;
         double[] rates;
         String source;
