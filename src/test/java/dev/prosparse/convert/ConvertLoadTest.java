@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.prosparse.Fixtures;
+import dev.prosparse.TorchTest;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.SafetensorsFile;
@@ -23,8 +24,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -35,22 +34,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * equals {@code report sparsity --act …} on the source — for every model family (windows of 80 tokens, longer than
  * tiny-mistral's 64-token sliding window).
  */
-class ConvertLoadTest {
-    static NDManager base;
-
+class ConvertLoadTest extends TorchTest {
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void start() {
-        Torch.start(2);
-        base = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void stop() {
-        base.close();
-    }
 
     static Path convert(Path tmp, String model, String act, String threshold) {
         Path out = tmp.resolve(model + "-" + act);

@@ -16,6 +16,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.prosparse.Fixtures;
+import dev.prosparse.TorchTest;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.util.Torch;
@@ -23,8 +24,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -33,19 +32,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The fused attention ({@code attention: sdpa}, PyTorch's scaled_dot_product_attention through a TorchScript module
  * written in Java) against transformers' golden logits and gradient norms, on the CPU libtorch CI runs.
  */
-class FusedAttentionTest {
-    static NDManager base;
-
-    @BeforeAll
-    static void start() {
-        Torch.start(2);
-        base = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void stop() {
-        base.close();
-    }
+class FusedAttentionTest extends TorchTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"tiny-llama", "tiny-minicpm", "tiny-llama3", "tiny-qwen2", "tiny-qwen3", "tiny-mistral"})

@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.prosparse.Fixtures;
+import dev.prosparse.TorchTest;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.SafetensorsFile;
@@ -21,8 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -32,25 +31,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The forward pass and its gradients against what HuggingFace transformers computes
  * ({@code fixtures/golden}), to the tolerances of {@code fixtures/README.md}.
  */
-class GoldenModelTest {
+class GoldenModelTest extends TorchTest {
     static final String[] MODELS = {"tiny-llama", "small-llama", "tiny-minicpm",
         "tiny-llama3", "tiny-qwen2", "tiny-qwen3", "tiny-mistral"};
     static final String[] ACTS = {"silu", "relu", "fatrelu", "drelu", "relu2", "shiftrelu"};
     /** "exact up to a few entries whose pre-activation sits within 1e-6 of the threshold". */
     static final int ZERO_COUNT_SLACK = 3;
 
-    static NDManager base;
-
-    @BeforeAll
-    static void start() {
-        Torch.start(2);
-        base = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void stop() {
-        base.close();
-    }
 
     static Stream<Arguments> cases() {
         List<Arguments> l = new ArrayList<>();

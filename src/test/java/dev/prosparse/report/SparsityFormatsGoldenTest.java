@@ -3,9 +3,9 @@ package dev.prosparse.report;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.prosparse.Fixtures;
+import dev.prosparse.TorchTest;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.EvalWindows;
 import dev.prosparse.data.TokenStream;
@@ -18,7 +18,6 @@ import dev.prosparse.sparsity.SparsityEvaluator;
 import dev.prosparse.sparsity.SparsityReport;
 import dev.prosparse.sparsity.SparsityResult;
 import dev.prosparse.util.Json;
-import dev.prosparse.util.Torch;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,8 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -36,22 +33,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * transformers computed, and every format (text, JSON, CSV, Markdown, chart data) carries the same per-layer
  * values, for one report and for a side-by-side comparison.
  */
-class SparsityFormatsGoldenTest {
+class SparsityFormatsGoldenTest extends TorchTest {
     static final String[] ACTS = {"relu", "fatrelu"};
     /** "exact up to a few entries whose pre-activation sits within 1e-6 of the threshold" (fixtures README). */
     static final int ZERO_COUNT_SLACK = 3;
-    static NDManager base;
-
-    @BeforeAll
-    static void start() {
-        Torch.start(2);
-        base = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void stop() {
-        base.close();
-    }
 
     /**
      * The golden input_ids [2, 32] as a token stream whose windows are exactly those rows: each row plus one

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.prosparse.Fixtures;
+import dev.prosparse.TorchTest;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.DataSource;
 import dev.prosparse.data.EvalWindows;
@@ -17,28 +18,13 @@ import dev.prosparse.io.HfCheckpoint;
 import dev.prosparse.model.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
-import dev.prosparse.util.Torch;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Layer-by-layer evaluation gives the whole-model numbers: zero counts exactly, loss to 1e-6 relative. */
-class LayerStreamedEvaluatorTest {
-    static NDManager base;
-
-    @BeforeAll
-    static void start() {
-        Torch.start(2);
-        base = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void stop() {
-        base.close();
-    }
+class LayerStreamedEvaluatorTest extends TorchTest {
 
     static TokenStream stream(HfCheckpoint ckpt) {
         try (TextTokenizer tok = ckpt.tokenizer()) {

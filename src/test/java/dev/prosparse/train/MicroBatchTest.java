@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.prosparse.Fixtures;
+import dev.prosparse.TorchTest;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.SafetensorsFile;
@@ -21,8 +22,6 @@ import dev.prosparse.util.Torch;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -32,19 +31,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * fp16-mixed compute copies deliver float32 gradients to the masters that agree with the float32 pass to float16
  * accuracy.
  */
-class MicroBatchTest {
-    static NDManager base;
-
-    @BeforeAll
-    static void start() {
-        Torch.start(2);
-        base = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void stop() {
-        base.close();
-    }
+class MicroBatchTest extends TorchTest {
 
     /** The two golden input windows of a fixture model (real text). */
     static long[] ids(String model) {
