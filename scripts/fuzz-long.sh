@@ -3,8 +3,8 @@
 # target, a random seed, and a generated corpus that persists between runs in $BUILD/fuzz-long/<target>/ so
 # every run continues where the last one stopped. Every finding (crash, hang, OOM) is copied into the replay
 # corpus src/test/resources/fuzz/<target>/, where `mvn test` replays it from then on: the build fails until
-# the bug is fixed, and the input stays there as a regression test afterwards. CI runs scripts/fuzz-ci.sh
-# (fixed seed, fixed count) instead.
+# the bug is fixed, and the input stays there as a regression test afterwards. CI's fuzz budget is SeededMutationTest
+# in mvn verify (seeded mutations, no coverage feedback); scripts/fuzz-ci.sh is a fixed Jazzer budget (seed, count).
 #
 #   scripts/fuzz-long.sh                    # 10 minutes per target, all four targets
 #   scripts/fuzz-long.sh 3600 index         # an hour on the index reader

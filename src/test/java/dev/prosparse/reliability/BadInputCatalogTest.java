@@ -104,7 +104,7 @@ class BadInputCatalogTest {
                 .append("and the message must be exactly the one shown (`<dir>` is the folder the test used). The exit code\n")
                 .append("is the process status of the CLI (2 usage, 3 checkpoint format, 5 I/O); each row's code is written\n")
                 .append("down in the test from the kind of problem and asserted. The parsers are also fuzzed\n")
-                .append("(`ParserFuzzTest`, `scripts/fuzz-ci.sh`): no input makes them fail other than with one such line.\n")
+                .append("(`ParserFuzzTest`, `SeededMutationTest`, `scripts/fuzz-ci.sh`): no input makes them fail other than with one such line.\n")
                 .append("The last section lists problems that are warnings, not errors: the run goes on, and the one line\n")
                 .append("prosparse logs at WARN is shown.\n\n")
                 .append("Regenerate after changing a message: `mvn test -Dtest=BadInputCatalogTest -Dprosparse.updateDocs=true`.\n");
