@@ -126,10 +126,23 @@ class GoldenModelTest extends TorchTest {
         }
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"tiny-llama", "small-llama", "tiny-minicpm", "tiny-llama3", "tiny-qwen2", "tiny-qwen3",
-        "tiny-mistral"})
-    void gradientsMatchTransformers(String modelName) throws IOException {
+    static Stream<Arguments> modelsAndKernels() {
+        List<Arguments> l = new ArrayList<>();
+        for (String m : MODELS) {
+            for (AttentionKernel k : new AttentionKernel[] {AttentionKernel.EAGER, AttentionKernel.SDPA}) {
+                l.add(Arguments.of(m, k));
+            }
+        }
+        return l.stream();
+    }
+
+    /**
+     * ReLU logits, CE + λ·Σ mean|x1| and every parameter's gradient norm, with the eager attention and with the fused
+     * one (PyTorch's scaled_dot_product_attention through the TorchScript module prosparse writes).
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("modelsAndKernels")
+    void gradientsMatchTransformers(String modelName, AttentionKernel kernel) throws IOException {
         JsonNode g = golden(modelName).get("grad_check");
         Path dir = Fixtures.model(modelName);
         ModelConfig config = ModelConfig.read(dir);
@@ -139,11 +152,13 @@ class GoldenModelTest extends TorchTest {
             for (NDArray p : w.asMap().values()) {
                 p.setRequiresGradient(true);
             }
-            CausalLM model = new CausalLM(config, w, Activation.RELU, 0);
+            CausalLM model = new CausalLM(config, w, Activation.RELU, 0).withAttention(kernel);
             NDArray input = Torch.fromLongs(scope, inputIds(modelName), inputShape(modelName));
             double lossValue;
             try (GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
                 CausalLM.Output out = model.forward(input, true);
+                double err = relErr(out.logits().toFloatArray(), goldenLogits(modelName, "logits_relu"));
+                assertTrue(err <= 1e-5, "logits relative error " + err);
                 NDArray loss = CausalLM.crossEntropy(out.logits().get(new NDIndex(":, :-1, :")),
                         input.get(new NDIndex(":, 1:")));
                 NDArray l1 = null;
