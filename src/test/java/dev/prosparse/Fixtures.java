@@ -11,6 +11,14 @@ import java.nio.file.Path;
 public final class Fixtures {
     private Fixtures() {}
 
+    /** The embedded validation text (embedded:valid), tokenized with {@code ckpt}'s tokenizer. */
+    public static dev.prosparse.data.TokenStream validationTokens(dev.prosparse.io.HfCheckpoint ckpt) {
+        try (dev.prosparse.data.TextTokenizer tok = ckpt.tokenizer()) {
+            return dev.prosparse.data.TokenStream.of(tok,
+                    dev.prosparse.data.DataSource.of(dev.prosparse.data.DataSource.EMBEDDED_VALID).readDocuments());
+        }
+    }
+
     public static Path repo() {
         return Path.of(System.getProperty("prosparse.repo", ".")).toAbsolutePath().normalize();
     }

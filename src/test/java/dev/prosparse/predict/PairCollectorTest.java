@@ -8,8 +8,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.prosparse.Fixtures;
-import dev.prosparse.data.DataSource;
-import dev.prosparse.data.TextTokenizer;
 import dev.prosparse.data.TokenStream;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
@@ -31,10 +29,7 @@ class PairCollectorTest {
     void labelsAreTheForwardPassMasksInEveryLayer() {
         Torch.start(1);
         HfCheckpoint ck = HfCheckpoint.open(Fixtures.model("tiny-llama"));
-        TokenStream stream;
-        try (TextTokenizer tok = ck.tokenizer()) {
-            stream = TokenStream.of(tok, DataSource.of(DataSource.EMBEDDED_VALID).readDocuments());
-        }
+        TokenStream stream = Fixtures.validationTokens(ck);
         int seq = 16;
         long[] starts = {0, 100, 357};
         try (NDManager root = NDManager.newBaseManager(); CheckpointFiles files = ck.files();

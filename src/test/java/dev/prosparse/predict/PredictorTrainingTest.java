@@ -6,8 +6,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.prosparse.Fixtures;
-import dev.prosparse.data.DataSource;
-import dev.prosparse.data.TextTokenizer;
 import dev.prosparse.data.TokenStream;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
@@ -29,10 +27,7 @@ class PredictorTrainingTest {
     void recallAndSparsityAgainstExactMasks() {
         Torch.start(2);
         HfCheckpoint ck = HfCheckpoint.open(Fixtures.model("tiny-llama"));
-        TokenStream stream;
-        try (TextTokenizer tok = ck.tokenizer()) {
-            stream = TokenStream.of(tok, DataSource.of(DataSource.EMBEDDED_VALID).readDocuments());
-        }
+        TokenStream stream = Fixtures.validationTokens(ck);
         int seq = 64, train = 40, calib = 8, test = 8;
         long[] starts = new long[train + calib + test];
         long stride = (stream.length() - seq - 1) / starts.length;

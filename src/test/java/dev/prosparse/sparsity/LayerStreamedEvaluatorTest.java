@@ -9,9 +9,7 @@ import ai.djl.ndarray.NDManager;
 import dev.prosparse.Fixtures;
 import dev.prosparse.TorchTest;
 import dev.prosparse.config.ModelConfig;
-import dev.prosparse.data.DataSource;
 import dev.prosparse.data.EvalWindows;
-import dev.prosparse.data.TextTokenizer;
 import dev.prosparse.data.TokenStream;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
@@ -26,12 +24,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** Layer-by-layer evaluation gives the whole-model numbers: zero counts exactly, loss to 1e-6 relative. */
 class LayerStreamedEvaluatorTest extends TorchTest {
 
-    static TokenStream stream(HfCheckpoint ckpt) {
-        try (TextTokenizer tok = ckpt.tokenizer()) {
-            return TokenStream.of(tok, DataSource.of(DataSource.EMBEDDED_VALID).readDocuments());
-        }
-    }
-
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"tiny-llama, relu, 0", "tiny-minicpm, relu, 0", "tiny-minicpm, fatrelu, 0.01", "tiny-llama, silu, 0",
         "tiny-llama3, relu, 0", "tiny-qwen2, relu, 0", "tiny-qwen3, fatrelu, 0.01", "tiny-mistral, relu, 0"})
@@ -39,7 +31,7 @@ class LayerStreamedEvaluatorTest extends TorchTest {
         HfCheckpoint ckpt = HfCheckpoint.open(Fixtures.model(name));
         ModelConfig config = ckpt.config();
         Activation act = Activation.parse(actName, "test");
-        TokenStream stream = stream(ckpt);
+        TokenStream stream = Fixtures.validationTokens(ckpt);
         // batches of 4: 4 + 4 + 3; 80 tokens: longer than tiny-mistral's 64-token sliding window
         EvalWindows windows = EvalWindows.over(stream, 11, 80, "embedded:valid");
         SparsityResult whole, streamed;

@@ -37,7 +37,7 @@ class TrainingFreeTest extends TorchTest {
         HfCheckpoint ckpt = HfCheckpoint.open(Fixtures.model(name));
         ModelConfig config = ckpt.config();
         Activation act = Activation.parse(actName, "test");
-        TokenStream stream = LayerStreamedEvaluatorTest.stream(ckpt);
+        TokenStream stream = Fixtures.validationTokens(ckpt);
         EvalWindows windows = EvalWindows.over(stream, 6, 48, "embedded:valid");
         try (CheckpointFiles files = ckpt.files(); Weights w = Weights.load(config, files, base)) {
             CausalLM model = new CausalLM(config, w, act, 0);
