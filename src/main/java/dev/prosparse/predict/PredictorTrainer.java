@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import dev.prosparse.train.AdamW;
+import dev.prosparse.optim.AdamW;
 import dev.prosparse.util.Torch;
 import java.util.LinkedHashMap;
 import java.util.Map;

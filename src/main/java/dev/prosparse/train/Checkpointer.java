@@ -1,5 +1,6 @@
 package dev.prosparse.train;
 
+import dev.prosparse.optim.AdamW;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.DType;

@@ -1,5 +1,6 @@
 package dev.prosparse.train;
 
+import dev.prosparse.optim.AdamW;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;

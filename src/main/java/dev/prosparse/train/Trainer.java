@@ -1,5 +1,6 @@
 package dev.prosparse.train;
 
+import dev.prosparse.optim.AdamW;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;

@@ -1,4 +1,4 @@
-package dev.prosparse.train;
+package dev.prosparse.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
