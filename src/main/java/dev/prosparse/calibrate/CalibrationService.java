@@ -179,11 +179,12 @@ public final class CalibrationService {
             }
             return probes;
         } catch (RuntimeException | Error e) {
-            String where = String.format(Locale.ROOT, "during probe %d/%d (λ_S %s); removed its probe folder %s (%d probes"
-                    + " done, their results are above); nothing was written to --out %s", probes.size() + 1, n,
-                    Calibrator.num(plan.lambdas().get(probes.size())), work, probes.size(), q.out());
+            String where = String.format(Locale.ROOT, "during probe %d/%d (λ_S %s); removed its probe folder %s (%d of %d"
+                    + " probes done, their results printed above); nothing was written to --out %s", probes.size() + 1, n,
+                    Calibrator.num(plan.lambdas().get(probes.size())), work, probes.size(), n, q.out());
             removeWork();
             if (stop || e instanceof ProsparseException p && p.kind() == ProsparseException.Kind.INTERRUPTED) {
+                LOG.warn("calibrate interrupted {}", where); // said here too: on Ctrl-C the JVM may exit before the error line
                 throw new ProsparseException(ProsparseException.Kind.INTERRUPTED, "calibrate interrupted " + where, e);
             }
             LOG.error("calibrate failed {}", where);

@@ -68,7 +68,7 @@ class CalibrationServiceTest {
         assertEquals(ProsparseException.Kind.INTERRUPTED, e.kind());
         Path work = dirs.get(0).getParent();
         assertTrue(e.getMessage().startsWith("calibrate interrupted during probe 3/5 (λ_S 4); removed its probe folder "
-                + work + " (2 probes done"), e.getMessage());
+                + work + " (2 of 5 probes done"), e.getMessage());
         assertFalse(Files.exists(work), "the probe folder is removed");
         assertFalse(Files.exists(out), "nothing written to --out");
     }
