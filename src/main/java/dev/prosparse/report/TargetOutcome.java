@@ -58,7 +58,7 @@ public record TargetOutcome(double target, double achieved) {
         return String.format(Locale.ROOT, "Target sparsity %.2f%% MISSED: %s (more than the %s-point tolerance); %s",
                 100 * target, where, num(TOLERANCE_POINTS), d < 0
                         ? "train longer (the controller needs steps to get there) or raise l1.lambda_max if λ sat at its cap"
-                        : "the model is sparser than asked; lower l1.lambda_min or shorten the L1 stages");
+                        : "the model is sparser than asked even at low λ; lower l1.lambda_min if λ sat at its floor");
     }
 
     private static String num(double v) {
