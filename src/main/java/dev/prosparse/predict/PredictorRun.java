@@ -191,6 +191,7 @@ public final class PredictorRun {
         j.put("format_version", PredictorFiles.FORMAT_VERSION);
         j.put("tool", "prosparse");
         j.put("source_checkpoint", q.model().toAbsolutePath().normalize().getFileName().toString());
+        j.set("model", ModelIdentity.of(q.model(), c).toJson());
         j.put("hidden_act", c.hiddenAct().hfName());
         j.put("num_hidden_layers", c.numHiddenLayers());
         j.put("hidden_size", c.hiddenSize());
