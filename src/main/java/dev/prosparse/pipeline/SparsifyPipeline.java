@@ -74,7 +74,8 @@ public final class SparsifyPipeline {
             ModelConfig c = ModelConfig.read(finalModel);
             PredictorRun.run(new PredictorRun.Request(finalModel, predDir, true, Math.min(1024, c.hiddenSize()),
                     recipe.data().trainSource(), q.samples(), q.recall(), q.epochs(), 1024, 0.01, q.predictorSeqLen(),
-                    recipe.data().evalSource(), q.windows(), q.threads(), recipe.seed()));
+                    recipe.data().evalSource(), q.windows(), q.threads(), recipe.seed(),
+                    q.device() == null ? null : dev.prosparse.device.DeviceSpec.parse(q.device(), "--device"), 0));
         });
         if (q.export() == SparsifyRequest.Export.POWERINFER) {
             step(st, out, Step.EXPORT, done, () -> {
