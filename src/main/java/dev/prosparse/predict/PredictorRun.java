@@ -208,14 +208,14 @@ public final class PredictorRun {
     }
 
     /**
-     * Warns when a layer's predictor skips under 10 % of the neurons while over half of them are zero: the predictor
+     * Warns when a layer's predictor skips under 10 % of the neurons while 40 % or more of them are zero: the predictor
      * barely separates active from zero neurons, so the cut for the recall target keeps nearly all of them.
      */
     static List<String> warnLowSparsity(List<Cuts.Quality> quality, double recall) {
         List<String> w = new ArrayList<>();
         for (int l = 0; l < quality.size(); l++) {
             Cuts.Quality qu = quality.get(l);
-            if (qu.predictedSparsity() < 0.10 && qu.trueSparsity() > 0.5) {
+            if (qu.predictedSparsity() < 0.10 && qu.trueSparsity() >= 0.40) {
                 w.add(String.format(java.util.Locale.ROOT, "layer %d: the predictor skips only %.1f%% of the neurons while"
                         + " %.1f%% are zero: it barely tells active from zero neurons, so the cut for recall %.3f keeps"
                         + " nearly all. Likely causes: too few positions or epochs for this model (raise --samples or"
