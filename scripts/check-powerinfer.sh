@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Checks our GGUF exports in the real engine (PowerInfer, a llama.cpp fork; checked at commit d3ebd7c):
 #   1. dense: a SiLU checkpoint exported without predictors generates the same greedy ids in PowerInfer as in our forward;
+#      1b. the same tokenization in the engine with LLaMA-2's normalizer-form tokenizer.json and with a tokenizer.model;
 #   2. sparse: a ReLU checkpoint + predictors exported as a PowerInfer GGUF (FFN padded with zero neurons to 1024:
 #      PowerInfer's kernels misbehave with n_ff <= 1000) gives per-position logits within 0.1 of our forward under the
-#      same neuron masks (computed from the same F16 weights), argmax agreement >= 99 %;
+#      same neuron masks (computed from the same F16 weights with the engine's F16 rounding of the predictor's inputs;
+#      the decisions within rounding distance of the threshold are counted), argmax agreement >= 99 %;
 #   3. negative control: the same export with fc2 negated (other masks) must NOT match.
 # usage: scripts/check-powerinfer.sh POWERINFER_SOURCE_DIR RELU_CHECKPOINT [PREDICTORS_DIR] [SILU_CHECKPOINT]
 #   PREDICTORS_DIR defaults to RELU_CHECKPOINT/predictors (prosparse predictors train), SILU_CHECKPOINT to checkpoints/tiny-llama.
@@ -47,6 +49,18 @@ eng_gen="$("$work/logits_dump" greedy "$work/dense.gguf" 24 $ours_tok 2>/dev/nul
 echo "greedy ours:   $ours_gen"
 echo "greedy engine: $eng_gen"
 [ "$ours_gen" = "$eng_gen" ] && echo "greedy text: SAME" || { echo "greedy text: DIFFERENT"; fail=1; }
+
+echo "== 1b. the other SentencePiece tokenizer files: LLaMA-2's normalizer-form tokenizer.json, and tokenizer.model"
+for form in normalizer model; do
+  d="$work/silu-$form"; mkdir -p "$d"; cp "$silu"/*.json "$silu"/*.safetensors "$d"/
+  if [ "$form" = normalizer ]; then cp "$here/src/test/resources/tokenizers/spm-normalizer/tokenizer.json" "$d/"
+  else cp "$here/src/test/resources/tokenizers/spm-model/tokenizer.model" "$d/"; fi
+  "$here/prosparse" export gguf --model "$d" --f32 --out "$work/dense-$form.gguf" > /dev/null
+  for p in "$prompt" "Hello world, naïve café 東京" "It was the best of times."; do
+    o="$(ref tokenize "$d" "$p" 2>/dev/null)"; e="$("$work/logits_dump" tokenize "$work/dense-$form.gguf" "$p" 2>/dev/null)"
+    [ "$o" = "$e" ] && echo "tokenization ($form, \"${p:0:24}…\"): SAME" || { echo "tokenization ($form, \"${p:0:24}…\"): DIFFERENT: ours $o / engine $e"; fail=1; }
+  done
+done
 
 echo "== 2. PowerInfer export with predictors: logits under the same masks ($relu, $preds)"
 "$here/prosparse" export gguf --model "$relu" --predictors "$preds" --pad-ffn 1024 --out "$work/sparse.gguf"

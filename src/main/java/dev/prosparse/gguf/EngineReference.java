@@ -113,6 +113,7 @@ public final class EngineReference {
             // what the engine computes: plain ReLU in PowerInfer's sparse path (a fatrelu threshold is ignored there)
             CausalLM lm = sparse ? new CausalLM(c, Weights.of(wm, p, false), Activation.RELU, 0)
                     : new CausalLM(c, Weights.of(wm, p, false), c.hiddenAct(), c.hiddenActParam());
+            EngineMasks engineMasks = new EngineMasks();
             float[] logits = Torch.noGrad(() -> {
                 try (NDManager s = root.newSubManager()) {
                     NDArray in = Torch.fromLongs(s, ids, new Shape(1, ids.length));
@@ -125,7 +126,7 @@ public final class EngineReference {
                             Predictor pr = preds.get(l);
                             NDArray w1 = Torch.fromFloats(s, pr.fc1(), new Shape(pr.rank(), e));
                             NDArray w2 = Torch.fromFloats(s, pr.fc2(), new Shape(pr.intermediate(), pr.rank()));
-                            mask = Predictor.scores(at, w1, w2).gte(Torch.scalar(s, tau)).toType(DataType.FLOAT32, false);
+                            mask = engineMasks.mask(at, w1, w2, tau);   // the engine's F16 arithmetic
                         }
                         h = MaskedForward.ffn(lm, at, l, mask);
                     }
@@ -133,6 +134,11 @@ public final class EngineReference {
                 }
             });
             writeFloats(out, logits);
+            if (sparse) {
+                System.err.printf(Locale.ROOT, "mask decisions within rounding distance of the threshold (the engine may take"
+                        + " them the other way): %d of %d (%.4f%%)%n", engineMasks.borderline, engineMasks.decisions,
+                        100.0 * engineMasks.borderline / Math.max(1, engineMasks.decisions));
+            }
             System.err.printf(Locale.ROOT, "wrote %d x %d logits (%s%s)%n", ids.length, c.vocabSize(), sparse ? "PWRI, threshold " : "dense",
                     sparse ? String.valueOf(tau) : "");
         }
