@@ -2,7 +2,6 @@ package dev.prosparse.gguf;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.TextTokenizer;
