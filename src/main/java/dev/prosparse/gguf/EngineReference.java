@@ -36,6 +36,8 @@ import java.util.Map;
  *   tokenize CKPT TEXT                  our tokenizer's ids (with BOS)
  *   negate-fc2 PRED_DIR OUT_DIR         a copy of a predictors folder with fc2 negated (negative control)
  *   compare A.f32 B.f32 V               max |Δ| and argmax agreement; exit 0 iff max |Δ| &lt; 0.1 and agreement ≥ 99 %
+ *   compare-masked A.f32 B.f32 V        the criterion under predictor masks ({@link SparseComparison})
+ *   all-neurons PRED_DIR OUT_DIR        a copy of a predictors folder that computes every neuron (fc2 = 0, τ = −1)
  * </pre>
  */
 public final class EngineReference {
@@ -67,6 +69,12 @@ public final class EngineReference {
                 break;
             case "compare":
                 System.exit(compare(Path.of(a[1]), Path.of(a[2]), Integer.parseInt(a[3])) ? 0 : 1);
+                break;
+            case "compare-masked":
+                System.exit(SparseComparison.compareMasked(Path.of(a[1]), Path.of(a[2]), Integer.parseInt(a[3])) ? 0 : 1);
+                break;
+            case "all-neurons":
+                SparseComparison.allNeurons(Path.of(a[1]), Path.of(a[2]));
                 break;
             default:
                 throw new IllegalArgumentException("unknown mode " + a[0]);
@@ -219,13 +227,13 @@ public final class EngineReference {
         return ok;
     }
 
-    private static void writeFloats(Path out, float[] v) throws IOException {
+    static void writeFloats(Path out, float[] v) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(v);
         Files.write(out, b.array());
     }
 
-    private static float[] readFloats(Path p) throws IOException {
+    static float[] readFloats(Path p) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
         float[] v = new float[b.remaining() / 4];
         b.asFloatBuffer().get(v);
