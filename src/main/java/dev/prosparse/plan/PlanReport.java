@@ -103,6 +103,13 @@ public final class PlanReport {
         return b.toString();
     }
 
+    /** "52.10 GB on cuda:0, 80.00 GB free" or "1.09 GB of host memory, 22.54 GB available". */
+    public String peakSummary() {
+        return cap.isGpu()
+                ? size(plan.peak(Place.DEVICE)) + " on " + cap.device() + ", " + (cap.deviceFree() < 0 ? "?" : size(cap.deviceFree())) + " free"
+                : size(plan.peak(Place.HOST)) + " of host memory, " + (cap.hostAvailable() < 0 ? "?" : size(cap.hostAvailable())) + " available";
+    }
+
     /** What to change, each option with the peak it would plan. */
     public String knobs() {
         RunShape r = plan.run();

@@ -64,6 +64,36 @@ public final class TrainingPlan {
         }
     }
 
+    /**
+     * An out-of-memory error while a run sets up (loading the weights, creating the optimizer state, the first
+     * evaluation) as one line with the figures and the knobs (exit 5); null when {@code e} is something else.
+     */
+    public static ProsparseException outOfMemoryAtSetup(Throwable e, Recipe recipe, Path modelDir, Device device) {
+        boolean javaHeap = e instanceof OutOfMemoryError;
+        if (!javaHeap && !(e instanceof RuntimeException && (dev.prosparse.device.GpuErrors.isOutOfMemory(e)
+                || String.valueOf(e.getMessage()).contains("not enough memory")))) {
+            return null;
+        }
+        String where = device != null && device.isGpu() ? "GPU cuda:" + device.getDeviceId() : "host";
+        long used = dev.prosparse.device.DeviceSetup.gpuMemoryUsed(device), total = dev.prosparse.device.DeviceSetup.gpuMemoryTotal(device);
+        String mem = used > 0 && total > 0 ? String.format(Locale.ROOT, " (%.1f of %.1f GiB in use)", used / GIB, total / GIB) : "";
+        String plan;
+        try {
+            PlanReport r = report(recipe, ModelShape.of(ModelConfig.read(modelDir), modelDir.toString()), device);
+            plan = String.format(Locale.ROOT, "; the memory plan needs %s (%.1f bytes per parameter of training state). %s",
+                    r.peakSummary(), r.plan().stateBytesPerParameter(device.isGpu() ? MemoryPlan.Place.DEVICE : MemoryPlan.Place.HOST),
+                    r.knobs().strip().replace("\n", "; ").replace(":;", ":"));
+        } catch (RuntimeException planFailed) {
+            plan = "";
+        }
+        String fix = javaHeap ? " The Java heap ran out: raise it with PROSPARSE_JAVA_OPTS=-Xmx…" : "";
+        return new ProsparseException(ProsparseException.Kind.IO, "out of " + where + " memory while setting up the run"
+                + " (loading the weights, creating the optimizer state or the first evaluation)" + mem + plan + "." + fix
+                + " `prosparse train --plan` prints the whole table (docs/memory-plan.md)", e);
+    }
+
+    private static final double GIB = 1024.0 * 1024 * 1024;
+
     /** Sizes whose counts overflow what the trainer indexes with: refused with the product and the keys to change. */
     static void checkCounts(Recipe r) {
         long window = (long) r.seqLen() + 1;
