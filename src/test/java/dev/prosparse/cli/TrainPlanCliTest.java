@@ -36,10 +36,12 @@ class TrainPlanCliTest {
     @Test
     void planOfTheDemoRecipeFitsAndCreatesNothing() {
         Cli c = tiny("--plan");
-        assertEquals(0, c.exitCode(), c.err());
-        // 4 B × 1,787,008 parameters = 7,148,032 bytes of fp32 weights
+        // 4 B × 1,787,008 parameters = 7,148,032 bytes of fp32 weights; the whole plan is 655.7 MB (MemoryPlanTest)
         assertTrue(c.out().contains("7.1 MB  weights (fp32"), c.out());
-        assertTrue(c.out().lines().anyMatch(l -> l.equals("fits")), c.out());
+        assertTrue(c.out().contains("peak: 655.7 MB"), c.out());
+        // the verdict depends on this machine's available memory (0.66 GB: any CI box has it); the exit code follows it
+        boolean fits = c.out().lines().anyMatch(l -> l.equals("fits"));
+        assertEquals(fits ? 0 : 2, c.exitCode(), c.err());
         assertFalse(Files.exists(tmp.resolve("runs")), "--plan created the output folder");
     }
 
