@@ -22,8 +22,8 @@ public final class MemoryPlan {
     /** CUDA context, loaded kernels, cuBLAS/cuDNN workspaces: an assumption, checked by scripts/gpu-plan-check.sh. */
     public static final long GPU_CONTEXT = 1L << 30;
     /**
-     * The process itself: JVM heap in use, libtorch and tokenizer libraries. Measured: peak RSS 358 MB for a tiny-llama
-     * run at batch 1 × 16 on the CPU, of which the plan's other rows are about 17 MB (docs/memory-plan.md).
+     * The process itself: JVM heap in use, libtorch and tokenizer libraries. Measured: peak RSS 358,312 KiB (367 MB) for a
+     * tiny-llama run at batch 1 × 16 on the CPU, of which the plan's other rows are about 17 MB (docs/memory-plan.md).
      */
     public static final long PROCESS_BASELINE = 340L << 20;
     /**
