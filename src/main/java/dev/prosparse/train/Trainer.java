@@ -139,13 +139,27 @@ public final class Trainer {
     }
 
     public Result run() {
-        try (Session s = setup()) {
+        try (Session s = setupReportingOutOfMemory()) {
             train(s);
             return finish(s);
         }
     }
 
     // ---- setup ----------------------------------------------------------------------------------------------------
+
+    /** {@link #setup}, with running out of memory there (weights, optimizer state, first evaluation) as one line, exit 5. */
+    private Session setupReportingOutOfMemory() {
+        try {
+            return setup();
+        } catch (RuntimeException | OutOfMemoryError e) {
+            ProsparseException oom = e instanceof ProsparseException ? null
+                    : TrainingPlan.outOfMemoryAtSetup(e, recipe, modelDir, Torch.device());
+            if (oom != null) {
+                throw oom;
+            }
+            throw e;
+        }
+    }
 
     private Session setup() {
         HfCheckpoint source = HfCheckpoint.open(modelDir);
