@@ -46,62 +46,87 @@ public final class AdamW implements AutoCloseable {
     }
 
     /**
-     * Σ g² over all gradients (the square of the global L2 norm) as a scalar on the parameters' device. The gradient
-     * handles are attached to {@code scope} so that nothing computed from them lands in the parameters' long-lived
-     * manager (docs/djl-notes.md §6).
+     * Σ g² over all gradients (the square of the global L2 norm) as a float32 scalar on the parameters' device. The
+     * gradient handles are attached to {@code scope} so that nothing computed from them lands in the parameters'
+     * long-lived manager (docs/djl-notes.md §6).
      */
     public static NDArray gradSquareSum(Map<String, NDArray> params, NDManager scope) {
-        NDArray total = null;
-        for (NDArray p : params.values()) {
-            NDArray g = p.getGradient();
-            g.attach(scope);
-            NDArray sq = g.square().sum();
-            total = total == null ? sq : total.add(sq);
-        }
-        return total;
+        return squareSum(gradients(params, scope).values(), scope);
     }
 
-    /** Σ g² over the given gradients, as a scalar on their device. */
-    public static NDArray squareSum(java.util.Collection<NDArray> grads) {
+    /** The gradients autograd left on {@code params}, by name, attached to {@code scope}. */
+    public static Map<String, NDArray> gradients(Map<String, NDArray> params, NDManager scope) {
+        Map<String, NDArray> grads = new LinkedHashMap<>();
+        for (Map.Entry<String, NDArray> e : params.entrySet()) {
+            NDArray g = e.getValue().getGradient();
+            g.attach(scope);
+            grads.put(e.getKey(), g);
+        }
+        return grads;
+    }
+
+    /**
+     * Σ g² over the given gradients (float32 or float16; squared and summed in float32) as a float32 scalar in
+     * {@code scope}. Each tensor's float32 copy and square live only while that tensor is summed, so the sum costs one
+     * tensor's temporaries, not a second gradient set (docs/gpu.md, "Training state").
+     */
+    public static NDArray squareSum(java.util.Collection<NDArray> grads, NDManager scope) {
         NDArray total = null;
         for (NDArray g : grads) {
-            NDArray sq = g.square().sum();
+            NDArray sq;
+            try (NDManager tmp = scope.newSubManager()) {
+                g.tempAttach(tmp);                             // back in its manager when tmp closes
+                sq = asFloat32(g).square().sum();              // []
+                sq.attach(scope);
+            }
             total = total == null ? sq : total.add(sq);
         }
         return total;
     }
 
     /**
-     * One update of every parameter with explicitly given float32 gradients (fp16-mixed: the gradients of the float16
-     * compute copies, not of the masters themselves).
+     * One update of every parameter with explicitly given gradients, float32 or float16 (fp16-mixed: the gradients of
+     * the float16 compute copies, not of the masters themselves). A float16 gradient is cast to float32 one tensor at
+     * a time, just before its update, so no float32 gradient set ever exists.
+     *
+     * @param gradScale factor applied to every gradient first (clip factor over the loss scale; 1 for none)
      */
-    public void step(Map<String, NDArray> params, Map<String, NDArray> grads, int t, double lr, double gradScale) {
+    public void step(Map<String, NDArray> params, Map<String, NDArray> grads, int t, double lr, double gradScale,
+            NDManager scope) {
         float lrCorrected = (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
         for (Map.Entry<String, NDArray> e : params.entrySet()) {
             NDArray p = e.getValue();
-            p.getNDArrayInternal().adamUpdate(
-                    new NDList(p, grads.get(e.getKey()), expAvg.get(e.getKey()), expAvgSq.get(e.getKey())), new NDList(p),
-                    (float) lr, lrCorrected, (float) weightDecay, (float) gradScale, -1f,
-                    (float) beta1, (float) beta2, (float) eps, false, true);
+            NDArray g = grads.get(e.getKey());
+            try (NDManager tmp = scope.newSubManager()) {
+                g.tempAttach(tmp);
+                p.getNDArrayInternal().adamUpdate(
+                        new NDList(p, asFloat32(g), expAvg.get(e.getKey()), expAvgSq.get(e.getKey())), new NDList(p),
+                        (float) lr, lrCorrected, (float) weightDecay, (float) gradScale, -1f,
+                        (float) beta1, (float) beta2, (float) eps, false, true);
+            }
         }
     }
 
     /**
-     * One update of every parameter at optimizer step {@code t} (1-based).
+     * One update of every parameter at optimizer step {@code t} (1-based), with the gradients autograd left on them.
      *
      * @param gradScale factor applied to every gradient first (the clip factor, 1 for none)
      */
     public void step(Map<String, NDArray> params, int t, double lr, double gradScale, NDManager scope) {
-        float lrCorrected = (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
-        for (Map.Entry<String, NDArray> e : params.entrySet()) {
-            NDArray p = e.getValue();
-            NDArray g = p.getGradient();
-            g.attach(scope);
-            p.getNDArrayInternal().adamUpdate(
-                    new NDList(p, g, expAvg.get(e.getKey()), expAvgSq.get(e.getKey())), new NDList(p),
-                    (float) lr, lrCorrected, (float) weightDecay, (float) gradScale, -1f,
-                    (float) beta1, (float) beta2, (float) eps, false, true);
+        step(params, gradients(params, scope), t, lr, gradScale, scope);
+    }
+
+    private static NDArray asFloat32(NDArray g) {
+        return g.getDataType() == DataType.FLOAT32 ? g : g.toType(DataType.FLOAT32, false);
+    }
+
+    /** The bytes of per-parameter optimizer state: the two float32 moments. */
+    public long stateBytes() {
+        long n = 0;
+        for (NDArray m : expAvg.values()) {
+            n += m.getShape().size() * 4;
         }
+        return 2 * n;
     }
 
     /** Writes the moment estimates as {@code exp_avg.<name>} / {@code exp_avg_sq.<name>} float32 tensors. */

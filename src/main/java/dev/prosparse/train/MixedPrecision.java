@@ -1,6 +1,5 @@
 package dev.prosparse.train;
 
-import dev.prosparse.optim.AdamW;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -12,9 +11,10 @@ import java.util.Map;
 /**
  * The float16 compute copies of fp16-mixed training: once per optimizer step each float32 master is cast to a float16
  * leaf that requires a gradient (DJL's cast is not recorded by autograd, so the copies are leaves, not graph nodes);
- * the forward and backward passes run on them; after each micro-batch their float16 gradients are added, in float32,
- * to a float32 gradient per master ({@link #collect}), which is what AdamW (moments in float32) applies to the
- * masters. The copies and gradients die with the step's scope.
+ * the forward and backward passes of every micro-batch run on them and libtorch accumulates their float16 gradients
+ * in place. The update reads those float16 gradients one tensor at a time, casting each to float32 just before its
+ * AdamW update; there is no float32 gradient set, so the state is 16 bytes per parameter (docs/gpu.md, "Training
+ * state"). The copies and their gradients die with the step's scope.
  */
 final class MixedPrecision {
     private MixedPrecision() {}
@@ -32,21 +32,5 @@ final class MixedPrecision {
             return null;
         });
         return Weights.of(scope, copies, master.tied());
-    }
-
-    /**
-     * Adds the copies' gradients of one micro-batch, as float32, to {@code sums} (a new map, in scope, when null) and
-     * zeroes the copies' gradients for the next micro-batch.
-     */
-    static Map<String, NDArray> collect(Weights copies, Map<String, NDArray> sums, NDManager scope) {
-        Map<String, NDArray> out = sums != null ? sums : new LinkedHashMap<>();
-        for (Map.Entry<String, NDArray> e : copies.asMap().entrySet()) {
-            NDArray g = e.getValue().getGradient();
-            g.attach(scope);
-            NDArray g32 = g.toType(DataType.FLOAT32, true);
-            out.merge(e.getKey(), g32, NDArray::add);
-            ai.djl.pytorch.jni.JniUtils.zeroGrad((ai.djl.pytorch.engine.PtNDArray) e.getValue());
-        }
-        return out;
     }
 }
