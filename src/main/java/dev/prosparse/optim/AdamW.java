@@ -116,6 +116,50 @@ public final class AdamW implements AutoCloseable {
         step(params, gradients(params, scope), t, lr, gradScale, scope);
     }
 
+    /** Tensors of one fused update call hold at most this many elements (one bigger tensor goes alone). */
+    static final long CHUNK_ELEMENTS = 1L << 26;
+
+    /**
+     * Σ g² over all gradients (float32 or float16) in one multi-tensor call ({@link OptimizerModules}): a float32
+     * scalar in {@code scope}. Equal to {@link #squareSum} up to float32 rounding (the per-tensor norms are summed
+     * in another order).
+     */
+    public static NDArray fusedSquareSum(java.util.Collection<NDArray> grads, NDManager scope) {
+        return OptimizerModules.get().squareNorm(new ArrayList<>(grads), scope);
+    }
+
+    /**
+     * The update of {@link #step(Map, Map, int, double, double, NDManager)}, operation for operation, as multi-tensor
+     * kernels over chunks of at most {@link #CHUNK_ELEMENTS} elements ({@link OptimizerModules}); zeroes the gradients.
+     * The float32 copies of float16 gradients exist for one chunk at a time.
+     */
+    public void fusedStep(Map<String, NDArray> params, Map<String, NDArray> grads, int t, double lr, double gradScale) {
+        float b1 = (float) beta1, b2 = (float) beta2;
+        float lrCorrected = (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
+        double[] h = {(float) lr, (float) weightDecay, (float) gradScale, b1, 1f - b1, b2, 1f - b2, lrCorrected, (float) eps};
+        List<NDArray> p = new ArrayList<>(), g = new ArrayList<>(), m = new ArrayList<>(), v = new ArrayList<>();
+        long elements = 0;
+        for (Map.Entry<String, NDArray> e : params.entrySet()) {
+            long n = e.getValue().getShape().size();
+            if (!p.isEmpty() && elements + n > CHUNK_ELEMENTS) {
+                OptimizerModules.get().adamw(p, g, m, v, h);
+                p.clear();
+                g.clear();
+                m.clear();
+                v.clear();
+                elements = 0;
+            }
+            p.add(e.getValue());
+            g.add(grads.get(e.getKey()));
+            m.add(expAvg.get(e.getKey()));
+            v.add(expAvgSq.get(e.getKey()));
+            elements += n;
+        }
+        if (!p.isEmpty()) {
+            OptimizerModules.get().adamw(p, g, m, v, h);
+        }
+    }
+
     private static NDArray asFloat32(NDArray g) {
         return g.getDataType() == DataType.FLOAT32 ? g : g.toType(DataType.FLOAT32, false);
     }

@@ -77,10 +77,12 @@ public record Recipe(
     /**
      * @param offload where the float32 master weights and AdamW moments live and the update runs: {@code none} (on the
      *                training device) or {@code cpu} (host memory; docs/gpu.md "Optimizer offload")
+     * @param kernel  auto, fused or per-tensor (docs/gpu.md "Fused optimizer step"; auto: fused on a GPU)
      */
-    public record Optimizer(double lr, List<Double> betas, double eps, double weightDecay, dev.prosparse.optim.Offload offload) {
+    public record Optimizer(double lr, List<Double> betas, double eps, double weightDecay, dev.prosparse.optim.Offload offload,
+            dev.prosparse.optim.StepKernel kernel) {
         /** Keys of {@code optimizer} a recipe may leave out, with the value they then take. */
-        static final Map<String, Object> OPTIONAL_KEYS = Map.of("offload", "none");
+        static final Map<String, Object> OPTIONAL_KEYS = Map.of("offload", "none", "kernel", "auto");
     }
 
     /** @param warmupSteps linear warm-up; @param minLrRatio cosine floor as a fraction of the peak LR */
@@ -321,6 +323,7 @@ public record Recipe(
         require(precision != null, source, "precision", "fp32 or fp16-mixed");
         require(attention != null, source, "attention", "auto, eager or sdpa");
         require(optimizer.offload() != null, source, "optimizer.offload", "none or cpu");
+        require(optimizer.kernel() != null, source, "optimizer.kernel", "auto, fused or per-tensor");
         require(DeviceSpec.tryParse(device) != null, source, "device", "auto, cpu, cuda or cuda:N, e.g. device: cuda:0");
         new L1Schedule(stages);
         if (l1 != null) {

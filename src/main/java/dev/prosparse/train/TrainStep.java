@@ -48,6 +48,7 @@ final class TrainStep {
     private StateBytes stateBytes;
     private final StepPhases phases;
     private final int logEvery;
+    private final boolean fused;                      // the multi-tensor norm and update (StepKernel)
 
     TrainStep(Engine engine, CausalLM model, Map<String, NDArray> params, AdamW adam, BatchSampler sampler, Recipe recipe) {
         this(engine, model, params, adam, sampler, recipe, null);
@@ -69,6 +70,7 @@ final class TrainStep {
         this.recompute = recipe.activationCheckpointing();
         this.phases = new StepPhases(recipe.phaseTiming());
         this.logEvery = recipe.logEvery();
+        this.fused = recipe.optimizer().kernel().fused(params.values().iterator().next().getDevice().isGpu(), false);
         this.scaler = precision == Precision.FP16_MIXED ? (scaler != null ? scaler : new LossScaler()) : null;
     }
 
@@ -145,9 +147,9 @@ final class TrainStep {
             Map<String, NDArray> grads = AdamW.gradients(copies != null ? copies.asMap() : params, scope);
             if (stateBytes == null) {
                 stateBytes = stateBytes(copies, grads);
-                LOG.info(stateBytes.describe());
+                LOG.info("{}; optimizer step {}", stateBytes.describe(), fused ? "fused (multi-tensor kernels)" : "per tensor");
             }
-            NDArray gradSq = AdamW.squareSum(grads.values(), scope);
+            NDArray gradSq = fused ? AdamW.fusedSquareSum(grads.values(), scope) : AdamW.squareSum(grads.values(), scope);
             phases.mark(StepPhases.Phase.NORM);
             // the step's one read from the device: [Σ CE, Σ L1, nonzero count, Σ g²]
             double[] r = NDArrays.stack(new NDList(ceSum.toType(DataType.FLOAT64, false), l1Sum.toType(DataType.FLOAT64, false),
@@ -164,7 +166,11 @@ final class TrainStep {
                 return stats;
             }
             double clip = gradClip > 0 ? Math.min(1.0, gradClip / (stats.gradNorm() + 1e-6)) : 1.0;
-            adam.step(params, grads, t, lr, clip / lossScale, scope);
+            if (fused) {
+                adam.fusedStep(params, grads, t, lr, clip / lossScale);
+            } else {
+                adam.step(params, grads, t, lr, clip / lossScale, scope);
+            }
             phases.mark(StepPhases.Phase.UPDATE);
             return stats;
         }
