@@ -134,30 +134,120 @@ public final class AdamW implements AutoCloseable {
      * The float32 copies of float16 gradients exist for one chunk at a time.
      */
     public void fusedStep(Map<String, NDArray> params, Map<String, NDArray> grads, int t, double lr, double gradScale) {
+        double[] h = hyper(t, lr, gradScale);
+        for (List<String> chunk : chunks(params)) {
+            OptimizerModules.get().adamw(pick(params, chunk), pick(grads, chunk), pick(expAvg, chunk), pick(expAvgSq, chunk), h);
+        }
+    }
+
+    /**
+     * The update of {@link #fusedStep} with the parameters and moments in host memory and the gradients on the
+     * device (optimizer offload, docs/gpu.md "Optimizer offload"): chunk by chunk the gradients are copied to the host
+     * and updated there on libtorch's CPU threads. A worker thread runs chunk k's update while this thread copies chunk
+     * k+1's gradients, so the device-to-host copies overlap the CPU update; the host copies of one or two chunks exist
+     * at a time. The maths is {@link #fusedStep}'s, on the CPU.
+     */
+    public void offloadStep(Map<String, NDArray> params, Map<String, NDArray> grads, int t, double lr, double gradScale,
+            NDManager scope) {
+        double[] h = hyper(t, lr, gradScale);
+        ai.djl.Device host = params.values().iterator().next().getDevice();
+        java.util.concurrent.Future<?> pending = null;
+        NDManager pendingCopies = null;
+        try {
+            for (List<String> chunk : chunks(params)) {
+                NDManager copies = scope.newSubManager(host);
+                List<NDArray> g = new ArrayList<>(chunk.size());
+                for (String name : chunk) {
+                    NDArray c = grads.get(name).toDevice(host, true);     // a copy also when device and host are one
+                    c.attach(copies);
+                    g.add(c);
+                }
+                await(pending);
+                close(pendingCopies);
+                List<NDArray> p = pick(params, chunk), m = pick(expAvg, chunk), v = pick(expAvgSq, chunk);
+                pending = worker().submit(() -> OptimizerModules.get().adamw(p, g, m, v, h));
+                pendingCopies = copies;
+            }
+            await(pending);
+        } finally {
+            if (pending != null && !pending.isDone()) {
+                pending.cancel(false);
+                await(pending);
+            }
+            close(pendingCopies);
+        }
+    }
+
+    private java.util.concurrent.ExecutorService worker;
+
+    private synchronized java.util.concurrent.ExecutorService worker() {
+        if (worker == null) {
+            worker = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread th = new Thread(r, "prosparse-offload-adamw");
+                th.setDaemon(true);
+                return th;
+            });
+        }
+        return worker;
+    }
+
+    private static void await(java.util.concurrent.Future<?> f) {
+        if (f == null) {
+            return;
+        }
+        try {
+            f.get();
+        } catch (java.util.concurrent.CancellationException e) {
+            // cancelled after a failure elsewhere: that failure is the one reported
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted during the offloaded optimizer update", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+    }
+
+    private static void close(NDManager m) {
+        if (m != null) {
+            m.close();
+        }
+    }
+
+    /** h of {@link OptimizerModules}: every value rounded to float32 as the per-tensor update's JNI call rounds it. */
+    private double[] hyper(int t, double lr, double gradScale) {
         float b1 = (float) beta1, b2 = (float) beta2;
         float lrCorrected = (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
-        double[] h = {(float) lr, (float) weightDecay, (float) gradScale, b1, 1f - b1, b2, 1f - b2, lrCorrected, (float) eps};
-        List<NDArray> p = new ArrayList<>(), g = new ArrayList<>(), m = new ArrayList<>(), v = new ArrayList<>();
+        return new double[] {(float) lr, (float) weightDecay, (float) gradScale, b1, 1f - b1, b2, 1f - b2, lrCorrected,
+                (float) eps};
+    }
+
+    /** Parameter names in order, in runs of at most {@link #CHUNK_ELEMENTS} elements (a bigger tensor alone). */
+    private static List<List<String>> chunks(Map<String, NDArray> params) {
+        List<List<String>> out = new ArrayList<>();
+        List<String> cur = new ArrayList<>();
         long elements = 0;
         for (Map.Entry<String, NDArray> e : params.entrySet()) {
             long n = e.getValue().getShape().size();
-            if (!p.isEmpty() && elements + n > CHUNK_ELEMENTS) {
-                OptimizerModules.get().adamw(p, g, m, v, h);
-                p.clear();
-                g.clear();
-                m.clear();
-                v.clear();
+            if (!cur.isEmpty() && elements + n > CHUNK_ELEMENTS) {
+                out.add(cur);
+                cur = new ArrayList<>();
                 elements = 0;
             }
-            p.add(e.getValue());
-            g.add(grads.get(e.getKey()));
-            m.add(expAvg.get(e.getKey()));
-            v.add(expAvgSq.get(e.getKey()));
+            cur.add(e.getKey());
             elements += n;
         }
-        if (!p.isEmpty()) {
-            OptimizerModules.get().adamw(p, g, m, v, h);
+        if (!cur.isEmpty()) {
+            out.add(cur);
         }
+        return out;
+    }
+
+    private static List<NDArray> pick(Map<String, NDArray> arrays, List<String> names) {
+        List<NDArray> out = new ArrayList<>(names.size());
+        for (String n : names) {
+            out.add(arrays.get(n));
+        }
+        return out;
     }
 
     private static NDArray asFloat32(NDArray g) {
@@ -208,6 +298,9 @@ public final class AdamW implements AutoCloseable {
 
     @Override
     public void close() {
+        if (worker != null) {
+            worker.shutdownNow();
+        }
         manager.close();
     }
 }

@@ -51,7 +51,7 @@ public record StateBytes(long parameters, long weights, long gradients, long mas
         String split = String.format(Locale.ROOT, "weights %.1f + gradients %.1f%s + AdamW moments %.1f",
                 weights / p, gradients / p, master > 0 ? String.format(Locale.ROOT, " + fp32 master %.1f", master / p) : "",
                 moments / p);
-        String host = hostResident > 0 ? String.format(Locale.ROOT, "; %.1f GiB of it in host memory (optimizer offload)",
+        String host = hostResident > 0 ? String.format(Locale.ROOT, "; %.2f GiB of it in host memory (optimizer offload)",
                 hostResident / 1073741824.0) : "";
         return String.format(Locale.ROOT, "training state: %.1f bytes/parameter (%s) = %.2f GiB for %.3f B parameters%s",
                 perParameter(), split, total() / 1073741824.0, parameters / 1e9, host);

@@ -49,6 +49,7 @@ final class TrainStep {
     private final StepPhases phases;
     private final int logEvery;
     private final boolean fused;                      // the multi-tensor norm and update (StepKernel)
+    private final boolean offload;                    // masters and moments in host memory, update there (Offload)
 
     TrainStep(Engine engine, CausalLM model, Map<String, NDArray> params, AdamW adam, BatchSampler sampler, Recipe recipe) {
         this(engine, model, params, adam, sampler, recipe, null);
@@ -70,7 +71,8 @@ final class TrainStep {
         this.recompute = recipe.activationCheckpointing();
         this.phases = new StepPhases(recipe.phaseTiming());
         this.logEvery = recipe.logEvery();
-        this.fused = recipe.optimizer().kernel().fused(params.values().iterator().next().getDevice().isGpu(), false);
+        this.offload = recipe.optimizer().offload().toHost();
+        this.fused = recipe.optimizer().kernel().fused(params.values().iterator().next().getDevice().isGpu(), offload);
         this.scaler = precision == Precision.FP16_MIXED ? (scaler != null ? scaler : new LossScaler()) : null;
     }
 
@@ -125,7 +127,10 @@ final class TrainStep {
             NDArray ceSum = null, l1Sum = null, nonzeros = null;
             long entries = 0;
             phases.begin(t, lam);
-            Weights copies = scaler != null ? MixedPrecision.computeCopies(model.weights(), precision.computeType(), scope) : null;
+            // compute copies: fp16-mixed (float16), and under offload (the masters stay in host memory)
+            Weights copies = scaler != null || offload
+                    ? MixedPrecision.computeCopies(model.weights(), precision.computeType(), scope.getDevice(), true, scope)
+                    : null;
             CausalLM m = copies != null ? model.withWeights(copies) : model;
             phases.mark(StepPhases.Phase.CAST);
             Runnable forwardDone = () -> phases.mark(StepPhases.Phase.FORWARD);
@@ -147,7 +152,8 @@ final class TrainStep {
             Map<String, NDArray> grads = AdamW.gradients(copies != null ? copies.asMap() : params, scope);
             if (stateBytes == null) {
                 stateBytes = stateBytes(copies, grads);
-                LOG.info("{}; optimizer step {}", stateBytes.describe(), fused ? "fused (multi-tensor kernels)" : "per tensor");
+                LOG.info("{}; optimizer step {}", stateBytes.describe(), offload
+                        ? "offloaded (fused kernels on the host's CPU threads)" : fused ? "fused (multi-tensor kernels)" : "per tensor");
             }
             NDArray gradSq = fused ? AdamW.fusedSquareSum(grads.values(), scope) : AdamW.squareSum(grads.values(), scope);
             phases.mark(StepPhases.Phase.NORM);
@@ -166,7 +172,9 @@ final class TrainStep {
                 return stats;
             }
             double clip = gradClip > 0 ? Math.min(1.0, gradClip / (stats.gradNorm() + 1e-6)) : 1.0;
-            if (fused) {
+            if (offload) {
+                adam.offloadStep(params, grads, t, lr, clip / lossScale, scope);
+            } else if (fused) {
                 adam.fusedStep(params, grads, t, lr, clip / lossScale);
             } else {
                 adam.step(params, grads, t, lr, clip / lossScale, scope);
@@ -181,7 +189,7 @@ final class TrainStep {
         long master = StateBytes.of(params.values());
         return copies != null
                 ? new StateBytes(StateBytes.count(params.values()), StateBytes.of(copies.asMap().values()),
-                        StateBytes.of(grads.values()), master, adam.stateBytes(), 0)
+                        StateBytes.of(grads.values()), master, adam.stateBytes(), offload ? master + adam.stateBytes() : 0)
                 : new StateBytes(StateBytes.count(params.values()), master, StateBytes.of(grads.values()), 0,
                         adam.stateBytes(), 0);
     }

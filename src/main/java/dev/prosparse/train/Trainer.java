@@ -155,12 +155,14 @@ public final class Trainer {
         try {
             ModelConfig config = resumeFrom != null ? ModelConfig.read(weightsDir) : source.config();
             Weights weights;
+            Recipe.Optimizer o = recipe.optimizer();
+            // optimizer offload: master weights and moments in host memory (docs/gpu.md, "Optimizer offload")
+            NDManager stateBase = o.offload().toHost() ? base.newSubManager(ai.djl.Device.cpu()) : base;
             try (CheckpointFiles files = CheckpointFiles.open(weightsDir)) {
-                weights = Weights.load(config, files, base);
+                weights = Weights.load(config, files, stateBase);
             }
             weights.asMap().values().forEach(p -> p.setRequiresGradient(true));
-            Recipe.Optimizer o = recipe.optimizer();
-            AdamW adam = new AdamW(base, weights.asMap(), o.betas().get(0), o.betas().get(1), o.eps(), o.weightDecay());
+            AdamW adam = new AdamW(stateBase, weights.asMap(), o.betas().get(0), o.betas().get(1), o.eps(), o.weightDecay());
             Session s = new Session(base, engine, data, config, weights, new CausalLM(config, weights, act, actParam).withAttention(recipe.attention()), adam,
                     device, recipe.precision() == Precision.FP16_MIXED ? new LossScaler() : null);
             if (resumeFrom != null) {
@@ -375,8 +377,8 @@ public final class Trainer {
     }
 
     private SparsityResult evaluate(CausalLM model, Session s) {
-        return Torch.noGrad(() -> SparsityEvaluator.evaluate(model, s.base, s.data.eval(), s.data.windows(),
-                SparsityEvaluator.DEFAULT_BATCH, null));
+        return Torch.noGrad(() -> MixedPrecision.onDevice(model, s.base, m -> SparsityEvaluator.evaluate(m, s.base,
+                s.data.eval(), s.data.windows(), SparsityEvaluator.DEFAULT_BATCH, null)));
     }
 
     private ProsparseException diverged(int t, double lambda, int lastSaved, LossScaler scaler) {
