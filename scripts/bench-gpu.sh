@@ -47,7 +47,7 @@ pytorch_run() { # ATTN SEQ
   kill $s; wait $s 2>/dev/null || true
   echo "$(peak "$B/mem-pt-$1")" > "$O/pytorch-$1.peak_mib"
 }
-PARTS=" ${BENCH_PARTS:-prosparse eager pytorch compile recompute} "   # a subset, e.g. BENCH_PARTS="prosparse recompute"
+PARTS=" ${BENCH_PARTS:-prosparse pytorch compile recompute} "   # a subset, e.g. BENCH_PARTS="prosparse recompute"; more: eager phases 7b
 [[ "$PARTS" == *" prosparse "* ]] && prosparse_run prosparse-1024 1024 20 false
 [[ "$PARTS" == *" eager "* ]] && prosparse_run prosparse-1024-eager 1024 20 false eager
 [[ "$PARTS" == *" pytorch "* ]] && { pytorch_run eager 1024; pytorch_run sdpa 1024; }

@@ -14,6 +14,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/gpu/env.sh"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 MODE="${MODE:-h200}"
+export PROSPARSE_JAVA_OPTS="${PROSPARSE_JAVA_OPTS:--Xmx16g}"   # the offloaded state (81 GB at 7B) is native memory, not heap
 O="${1:-${OUT:-gpu-7b-out}}"; mkdir -p "$O"
 B="${TMPDIR:-/tmp}/gpu-7b"; mkdir -p "$B"
 T0=$(date +%s); BUDGET=${BUDGET_S:-520}   # seconds this call may use before it stops starting parts
