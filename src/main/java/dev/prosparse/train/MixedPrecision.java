@@ -53,6 +53,14 @@ final class MixedPrecision {
     }
 
     /**
+     * Where the master weights and the optimizer state live: {@code base} (the training device), or with optimizer
+     * offload a CPU sub-manager of it (host memory; docs/gpu.md, "Optimizer offload").
+     */
+    static NDManager stateManager(NDManager base, dev.prosparse.optim.Offload offload) {
+        return offload.toHost() ? base.newSubManager(ai.djl.Device.cpu()) : base;
+    }
+
+    /**
      * Runs {@code f} on {@code model} with its weights on {@code scope}'s device: the model itself when they are there
      * already, else (optimizer offload) on float32 device copies that live as long as {@code f} runs.
      */

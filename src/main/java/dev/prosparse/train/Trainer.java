@@ -155,14 +155,12 @@ public final class Trainer {
         try {
             ModelConfig config = resumeFrom != null ? ModelConfig.read(weightsDir) : source.config();
             Weights weights;
-            Recipe.Optimizer o = recipe.optimizer();
-            // optimizer offload: master weights and moments in host memory (docs/gpu.md, "Optimizer offload")
-            NDManager stateBase = o.offload().toHost() ? base.newSubManager(ai.djl.Device.cpu()) : base;
             try (CheckpointFiles files = CheckpointFiles.open(weightsDir)) {
-                weights = Weights.load(config, files, stateBase);
+                weights = Weights.load(config, files, MixedPrecision.stateManager(base, recipe.optimizer().offload()));
             }
             weights.asMap().values().forEach(p -> p.setRequiresGradient(true));
-            AdamW adam = new AdamW(stateBase, weights.asMap(), o.betas().get(0), o.betas().get(1), o.eps(), o.weightDecay());
+            Recipe.Optimizer o = recipe.optimizer();
+            AdamW adam = new AdamW(weights.manager(), weights.asMap(), o.betas().get(0), o.betas().get(1), o.eps(), o.weightDecay());
             Session s = new Session(base, engine, data, config, weights, new CausalLM(config, weights, act, actParam).withAttention(recipe.attention()), adam,
                     device, recipe.precision() == Precision.FP16_MIXED ? new LossScaler() : null);
             if (resumeFrom != null) {
