@@ -33,6 +33,12 @@ final class MicroBatch {
 
     static Result plain(CausalLM m, NDArray in, NDArray target, NDArray lam, NDArray lossMul, GradientCollector gc,
             NDManager scope) {
+        return plain(m, in, target, lam, lossMul, gc, scope, () -> {});
+    }
+
+    /** @param forwardDone called when the forward pass is queued, before the first backward (phase timing) */
+    static Result plain(CausalLM m, NDArray in, NDArray target, NDArray lam, NDArray lossMul, GradientCollector gc,
+            NDManager scope, Runnable forwardDone) {
         CausalLM.Positions pos = m.positions(in);
         NDArray h = m.embed(in);                                                          // [B, S, E] in scope
         Layerwise acc = new Layerwise();
@@ -52,12 +58,20 @@ final class MicroBatch {
             ce = CausalLM.crossEntropy(Fp32.of(m.head(h)), target);                      // []
             ce.attach(scope);
         }
-        gc.backward(ce.add(acc.l1.mul(lam)).mul(lossMul));
+        NDArray loss = ce.add(acc.l1.mul(lam)).mul(lossMul);
+        forwardDone.run();
+        gc.backward(loss);
         return acc.result(ce);
     }
 
     static Result recompute(CausalLM m, NDArray in, NDArray target, NDArray lam, NDArray lossMul, GradientCollector gc,
             NDManager scope) {
+        return recompute(m, in, target, lam, lossMul, gc, scope, () -> {});
+    }
+
+    /** @param forwardDone called when the graph-free forward pass is queued, before the first backward (phase timing) */
+    static Result recompute(CausalLM m, NDArray in, NDArray target, NDArray lam, NDArray lossMul, GradientCollector gc,
+            NDManager scope, Runnable forwardDone) {
         int layers = m.config().numHiddenLayers();
         CausalLM.Positions pos = m.positions(in);
         NDArray[] inputs = new NDArray[layers + 1];                                       // [B, S, E] each
@@ -83,7 +97,9 @@ final class MicroBatch {
             ce = CausalLM.crossEntropy(Fp32.of(m.head(top)), target);                    // []
             ce.attach(scope);
         }
-        gc.backward(ce.mul(lossMul));
+        NDArray topLoss = ce.mul(lossMul);
+        forwardDone.run();
+        gc.backward(topLoss);
         NDArray grad = gradientOf(top, scope);                                            // [B, S, E]
         top.close();
 
