@@ -2,7 +2,6 @@ package dev.prosparse.gguf;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.TextTokenizer;
@@ -10,6 +9,8 @@ import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
 import dev.prosparse.model.Activation;
 import dev.prosparse.model.CausalLM;
+import dev.prosparse.model.LayerHooks;
+import dev.prosparse.model.LayerWalk;
 import dev.prosparse.model.Weights;
 import dev.prosparse.predict.MaskedForward;
 import dev.prosparse.predict.Predictor;
@@ -113,22 +114,11 @@ public final class EngineReference {
             // what the engine computes: plain ReLU in PowerInfer's sparse path (a fatrelu threshold is ignored there)
             CausalLM lm = sparse ? new CausalLM(c, Weights.of(wm, p, false), Activation.RELU, 0)
                     : new CausalLM(c, Weights.of(wm, p, false), c.hiddenAct(), c.hiddenActParam());
+            LayerHooks hooks = new MaskedForward.Predicted(sparse ? preds : null, tau).hooks();
             float[] logits = Torch.noGrad(() -> {
                 try (NDManager s = root.newSubManager()) {
                     NDArray in = Torch.fromLongs(s, ids, new Shape(1, ids.length));
-                    CausalLM.Positions pos = lm.positions(in);
-                    NDArray h = lm.embed(in);
-                    for (int l = 0; l < layers; l++) {
-                        NDArray at = lm.attentionBlock(h, l, pos);
-                        NDArray mask = null;
-                        if (sparse) {
-                            Predictor pr = preds.get(l);
-                            NDArray w1 = Torch.fromFloats(s, pr.fc1(), new Shape(pr.rank(), e));
-                            NDArray w2 = Torch.fromFloats(s, pr.fc2(), new Shape(pr.intermediate(), pr.rank()));
-                            mask = Predictor.scores(at, w1, w2).gte(Torch.scalar(s, tau)).toType(DataType.FLOAT32, false);
-                        }
-                        h = MaskedForward.ffn(lm, at, l, mask);
-                    }
+                    NDArray h = LayerWalk.run(lm, in, LayerWalk.Scopes.WHOLE_GRAPH, hooks);       // [1, n, E]
                     return lm.head(h).toFloatArray();
                 }
             });
