@@ -1,10 +1,8 @@
 package dev.prosparse.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.config.ModelType;
@@ -20,7 +18,11 @@ import java.util.Map;
  * plain NDArray ops so that autograd runs through it. Parameters come typed per layer ({@link LayerWeights}).
  * The FFN activation is a parameter of the model ({@link #activation()}), not a property of the code. The
  * families differ only in: q/k/v (and o) biases, Qwen3's per-head q/k RMSNorm, sliding-window masks, the
- * rotary variant (default or llama3) and MiniCPM's three scale factors; see docs/model-families.md.
+ * rotary variant (default or llama3) and MiniCPM's three scale factors; see docs/model-families.md. Those details
+ * live here and in {@link Attention} and {@link Rope} only.
+ *
+ * <p>Every consumer runs the model through its one walk over the decoder layers ({@link LayerWalk}, with
+ * {@link LayerHooks} to observe or override each FFN and a {@link LayerSource} for the weights): docs/layer-walk.md.
  *
  * <p>Shapes: B = batch, S = sequence, H = attention heads, KV = key/value heads, G = H / KV, D = head_dim,
  * E = hidden_size, I = intermediate_size, V = vocab_size.
