@@ -70,15 +70,25 @@ class LayerWalkTest extends TorchTest {
         }
     }
 
-    @Test
-    void overridesChangeOnlyWhatTheyReturn() throws Exception {
+    /** The test body, given tiny-minicpm with ReLU and its golden ids [2, 32] in {@code scope}. */
+    private interface Body {
+        void run(CausalLM model, ModelConfig config, NDArray in, NDManager scope);
+    }
+
+    private static void withModel(Body body) throws Exception {
         Path dir = Fixtures.model(MODEL);
         ModelConfig config = ModelConfig.read(dir);
         long[] ids = GoldenModelTest.inputIds(MODEL);
         try (CheckpointFiles files = CheckpointFiles.open(dir); Weights w = Weights.load(config, files, base);
                 NDManager scope = base.newSubManager()) {
-            CausalLM model = new CausalLM(config, w, Activation.RELU, 0);
-            NDArray in = Torch.fromLongs(scope, ids, new Shape(2, ids.length / 2));
+            body.run(new CausalLM(config, w, Activation.RELU, 0), config,
+                    Torch.fromLongs(scope, ids, new Shape(2, ids.length / 2)), scope);
+        }
+    }
+
+    @Test
+    void overridesChangeOnlyWhatTheyReturn() throws Exception {
+        withModel((model, config, in, scope) -> {
             float[] plain = model.forward(in, false).logits().toFloatArray();
 
             LayerHooks keep = new LayerHooks((layer, ffn) -> ffn.x1(), null);
@@ -92,18 +102,12 @@ class LayerWalkTest extends TorchTest {
             assertEquals(2L * 32 * config.intermediateSize(), zeros[0], "the observer sees the overridden x1");
             assertTrue(zeros[1] < zeros[0], "later layers keep their own x1: " + zeros[1]);
             assertFalse(Arrays.equals(plain, dropped), "no FFN in layer 0 changes the logits");
-        }
+        });
     }
 
     @Test
     void keepInputsKeepsEachLayersInput() throws Exception {
-        Path dir = Fixtures.model(MODEL);
-        ModelConfig config = ModelConfig.read(dir);
-        long[] ids = GoldenModelTest.inputIds(MODEL);
-        try (CheckpointFiles files = CheckpointFiles.open(dir); Weights w = Weights.load(config, files, base);
-                NDManager scope = base.newSubManager()) {
-            CausalLM model = new CausalLM(config, w, Activation.RELU, 0);
-            NDArray in = Torch.fromLongs(scope, ids, new Shape(2, ids.length / 2));
+        withModel((model, config, in, scope) -> {
             LayerWalk walk = LayerWalk.of(model, model.positions(in), LayerWalk.Scopes.KEEP_INPUTS, LayerHooks.NONE);
             walk.lane(model.embed(in), scope);
             walk.layers();
@@ -115,6 +119,6 @@ class LayerWalkTest extends TorchTest {
                 NDArray expected = l + 1 < inputs.size() ? inputs.get(l + 1) : walk.hidden(0);
                 assertArrayEquals(expected.toFloatArray(), next.toFloatArray(), "layer " + l + " recomputed from its kept input");
             }
-        }
+        });
     }
 }
