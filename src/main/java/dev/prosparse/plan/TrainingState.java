@@ -12,12 +12,11 @@ import java.util.List;
  *
  * <ul>
  *   <li>fp32: the weights are trained in place; their gradients stay allocated between steps (libtorch keeps
- *       {@code .grad}); the gradient-norm pass squares every gradient into a new tensor that lives until the step's
- *       scope closes.</li>
- *   <li>fp16-mixed: float32 masters and moments for the whole run; per step, float16 copies and their float16 gradients,
- *       a float32 copy of each micro-batch's gradients added into a float32 sum — each added micro-batch leaves the
- *       old sum and its float32 copy alive until the step ends, so the sums cost 4 + 8·(k − 1) bytes per parameter —
- *       and the squares of the gradient-norm pass.</li>
+ *       {@code .grad}); the gradient norm squares one tensor at a time and frees it (16 B per parameter).</li>
+ *   <li>fp16-mixed: float32 masters and moments for the whole run; per step, float16 copies and their float16
+ *       gradients, into which libtorch sums the micro-batches in place; the update casts one tensor at a time to float32
+ *       (16 B per parameter, whatever grad_accum is).</li>
+ *   <li>Data parallel (world size &gt; 1): one flat float32 gradient vector for the reduce-scatter, not sharded.</li>
  * </ul>
  * Sharding (ZeRO over N ranks): optimizer-side rows (masters, moments, float32 gradients and their squares) are divided
  * by N from stage 1, the compute-precision gradients from stage 2; the compute weights are never divided (stages ≤ 2).
@@ -30,21 +29,19 @@ final class TrainingState {
     private enum Side { WEIGHTS, GRADIENTS, OPTIMIZER }
 
     static void rows(ModelShape m, RunShape r, Place dev, List<Row> out) {
-        long k = r.gradAccum();
         if (r.fp16Mixed()) {
             add(out, m, r, dev, Side.OPTIMIZER, When.ALWAYS, "fp32 master weights", 4);
             add(out, m, r, dev, Side.OPTIMIZER, When.ALWAYS, "AdamW moments m, v (fp32)", 8);
             add(out, m, r, dev, Side.WEIGHTS, When.STEP, "fp16 compute copies of the weights", 2);
-            add(out, m, r, dev, Side.GRADIENTS, When.STEP, "fp16 gradients of the copies", 2);
-            long sums = Sat.add(4, Sat.mul(8, k - 1));
-            add(out, m, r, dev, Side.OPTIMIZER, When.STEP,
-                    "fp32 gradient sums (+ a dead sum and copy per extra micro-batch)", sums, "(4 + 8·(k−1)) B, k=" + k);
-            add(out, m, r, dev, Side.OPTIMIZER, When.STEP, "gradient-norm squares g² (fp32, until step end)", 4);
+            add(out, m, r, dev, Side.GRADIENTS, When.STEP, "fp16 gradients of the copies (micro-batches summed in place)", 2);
         } else {
             add(out, m, r, dev, Side.WEIGHTS, When.ALWAYS, "weights (fp32, trained in place)", 4);
             add(out, m, r, dev, Side.GRADIENTS, When.ALWAYS, "gradients (fp32, kept between steps)", 4);
             add(out, m, r, dev, Side.OPTIMIZER, When.ALWAYS, "AdamW moments m, v (fp32)", 8);
-            add(out, m, r, dev, Side.GRADIENTS, When.STEP, "gradient-norm squares g² (fp32, until step end)", 4);
+        }
+        if (r.worldSize() > 1) {
+            out.add(new Row(Kind.STATE, "flat gradient vector for the reduce-scatter (fp32)", "4 B × P",
+                    Sat.mul(4, m.parameters()), dev, When.STEP, false));
         }
         Place opt = r.offload() ? Place.HOST : dev;
         long largest = m.largestTensor();
