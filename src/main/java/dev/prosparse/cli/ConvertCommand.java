@@ -9,7 +9,7 @@ import dev.prosparse.convert.TargetDtype;
 import dev.prosparse.hub.HubEnv;
 import dev.prosparse.hub.ModelResolver;
 import dev.prosparse.hub.Presets;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.util.ByteSize;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

@@ -3,7 +3,7 @@ package dev.prosparse.cli;
 import dev.prosparse.ProsparseException;
 import dev.prosparse.device.DeviceSetup;
 import dev.prosparse.device.DeviceSpec;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.report.SparsityOutput;
 import dev.prosparse.sparsity.SparsityReport;
 import dev.prosparse.sparsity.SparsityRun;

@@ -5,7 +5,7 @@ import dev.prosparse.ProsparseException;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.model.Weights;
 import dev.prosparse.predict.Predictor;
 import dev.prosparse.predict.PredictorFiles;

@@ -1,5 +1,6 @@
 package dev.prosparse.model;
 
+import dev.prosparse.config.Activation;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;

@@ -8,7 +8,7 @@ import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.EvalWindows;
 import dev.prosparse.data.TokenStream;
 import dev.prosparse.io.CheckpointFiles;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.LayerTensor;
 import dev.prosparse.model.Weights;

@@ -15,7 +15,7 @@ import dev.prosparse.device.LossScaler;
 import dev.prosparse.device.Precision;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
 import dev.prosparse.report.RunReports;
@@ -240,7 +240,7 @@ public final class Trainer {
                 try {
                     afterStep(s, t, lambda, lr);
                 } catch (ai.djl.engine.EngineException e) {
-                    throw GpuErrors.outOfMemory(e, t, s.device, s.gpuPeak, recipe, run.path(), lastSave(s.lastSaved));
+                    throw GpuErrors.outOfMemory(e, t, s.device, s.gpuPeak, recipe.memoryKnobs(), run.path(), lastSave(s.lastSaved));
                 }
             }
         }
@@ -253,7 +253,7 @@ public final class Trainer {
             s.gpuPeak = Math.max(s.gpuPeak, DeviceSetup.gpuMemoryUsed(s.device));
             return stats.withGpuPeak(s.gpuPeak);
         } catch (ai.djl.engine.EngineException e) {
-            throw GpuErrors.outOfMemory(e, t, s.device, Math.max(s.gpuPeak, DeviceSetup.gpuMemoryUsed(s.device)), recipe,
+            throw GpuErrors.outOfMemory(e, t, s.device, Math.max(s.gpuPeak, DeviceSetup.gpuMemoryUsed(s.device)), recipe.memoryKnobs(),
                     run.path(), lastSave(s.lastSaved));
         }
     }

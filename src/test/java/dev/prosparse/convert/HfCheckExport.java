@@ -8,7 +8,7 @@ import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.DType;
 import dev.prosparse.io.SafetensorsWriter;
 import dev.prosparse.io.SafetensorsWriter.TensorSource;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
 import dev.prosparse.util.Torch;

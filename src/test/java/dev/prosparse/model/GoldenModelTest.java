@@ -1,5 +1,6 @@
 package dev.prosparse.model;
 
+import dev.prosparse.config.Activation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,4 +1,4 @@
-package dev.prosparse.model;
+package dev.prosparse.config;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
