@@ -100,7 +100,7 @@ public final class CalibrateCommand implements Callable<Integer> {
         Calibrator.Plan plan = plan(base);
         // validate a probe recipe and the model before anything is created
         Calibrator.probeRecipe(config, probeSets, base, plan, plan.lambdas().get(0), Path.of(System.getProperty("java.io.tmpdir")));
-        Path modelDir = TrainCommand.resolveModel(base.model(), false);
+        Path modelDir = dev.prosparse.hub.ModelResolver.forRecipe(base.model(), false);
         System.out.print(CalibrationReport.budget(plan, base));
         System.out.flush();
         long full = CalibrationReport.fullRunTokens(base);
