@@ -91,7 +91,7 @@ PY
 fi
 if part resume; then
 say "== resume on the GPU (demo recipe, 120 steps, stopped after step 60, fp32)"
-RS=(--device cuda --set output_dir="$R/resume" --set log_every=1 --stages 2 --set stages.0.steps=102)
+RS=(--device cuda --set output_dir="$R/resume" --set log_every=1 --stages 2 --set stages.1.steps=102)
 pcli train "${RS[@]}" --run-name whole > "$O/resume-whole.log" 2>&1 || say "  FAIL: whole run exited $?"
 PROSPARSE_JAVA_OPTS="-Xmx32g -Dprosparse.stopAfterStep=60" pcli train "${RS[@]}" --run-name cut > "$O/resume-cut.log" 2>&1 || true
 pcli train --resume "$R/resume/cut" > "$O/resume-rest.log" 2>&1 || say "  FAIL: resume exited $?"

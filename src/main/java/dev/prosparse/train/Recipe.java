@@ -245,6 +245,18 @@ public record Recipe(
             } else if (node instanceof ArrayNode && k.matches("\\d+")) {
                 ArrayNode arr = (ArrayNode) node;
                 int idx = Integer.parseInt(k);
+                if (i == 1 && keys[0].equals("stages")) {
+                    // stages are numbered from 1 for users (docs/paths.md#stages)
+                    if (idx < 1) {
+                        throw ProsparseException.usage("--set " + override + ": stages are numbered from 1; the first stage"
+                                + " is stages.1 (for example --set stages.1.l1_lambda=0)");
+                    }
+                    if (idx > arr.size()) {
+                        throw ProsparseException.usage("--set " + override + ": stage " + idx + " is past the end of 'stages' ("
+                                + arr.size() + " stages, numbered 1.." + arr.size() + ")");
+                    }
+                    idx--;
+                }
                 if (idx >= arr.size()) {
                     throw ProsparseException.usage("--set " + override + ": index " + idx + " is past the end of '"
                             + String.join(".", java.util.Arrays.copyOf(keys, i)) + "' (" + arr.size() + " entries)");

@@ -387,11 +387,11 @@ public final class Trainer {
                             + " gradients): the gradients overflow even unscaled, so training has diverged; nothing after"
                             + " the last good checkpoint was saved. Last good checkpoint: %s. Lower the learning rate"
                             + " (--set optimizer.lr=…) or λ, or use --precision fp32, and continue with --resume %s", t,
-                    schedule.stageAt(t), lambda, scaler.skipped(), last, run.path()));
+                    schedule.stageAt(t) + 1, lambda, scaler.skipped(), last, run.path()));
         }
         return new ProsparseException(ProsparseException.Kind.DIVERGED, String.format(Locale.ROOT,
                 "the loss or the gradients became NaN or infinite at step %d (stage %d, λ=%.4g); nothing after the last"
                         + " good checkpoint was saved. Last good checkpoint: %s. Lower the learning rate (--set optimizer.lr=…)"
-                        + " or λ and continue with --resume %s", t, schedule.stageAt(t), lambda, last, run.path()));
+                        + " or λ and continue with --resume %s", t, schedule.stageAt(t) + 1, lambda, last, run.path()));
     }
 }
