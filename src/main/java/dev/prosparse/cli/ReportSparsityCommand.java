@@ -71,6 +71,9 @@ public final class ReportSparsityCommand implements Callable<Integer> {
             description = "Write the report files into DIR (sparsity.{txt,json,csv,md}, sparsity-layers.{png,svg}, sparsity-sweep.{png,svg}); the table still goes to stdout.")
     Path out;
 
+    @Option(names = "--force", description = "Replace report files already in --out.")
+    boolean force;
+
     @Option(names = "--stream-layers", negatable = true, paramLabel = "",
             description = "Load one decoder layer at a time (for models larger than memory). Default: automatic, on when the float32 weights exceed 40%% of RAM.")
     Boolean streamLayers;
@@ -99,6 +102,7 @@ public final class ReportSparsityCommand implements Callable<Integer> {
         }
         if (out != null) {
             OutputFolder.checkWritable(out, "--out"); // before an evaluation that can take hours
+            OutputFolder.refuseExisting(out, reportFiles(), force, "--out");
         }
         SparsityRun.Request req = new SparsityRun.Request(model, activation.check(thresholds != null), activation.threshold,
                 eval.source(), eval.seqLen, eval.windows, eval.batchSize, threads, compare,
@@ -130,5 +134,17 @@ public final class ReportSparsityCommand implements Callable<Integer> {
         System.out.print(trainingFree);
         System.out.flush();
         return 0;
+    }
+
+    /** Every file {@code --out} may receive (docs/report-formats.md). */
+    private static java.util.List<String> reportFiles() {
+        java.util.List<String> names = new java.util.ArrayList<>(java.util.List.of(SparsityOutput.TEXT_FILE,
+                SparsityOutput.JSON_FILE, SparsityOutput.CSV_FILE, SparsityOutput.MD_FILE,
+                dev.prosparse.report.TrainingFreeOutput.FILE));
+        for (String chart : java.util.List.of(SparsityOutput.LAYERS_CHART, SparsityOutput.SWEEP_CHART)) {
+            names.add(chart + ".png");
+            names.add(chart + ".svg");
+        }
+        return names;
     }
 }

@@ -44,7 +44,7 @@ public final class GgufExporter {
         List<String> warnings = new ArrayList<>();
         checkSupported(c, sparse, q, warnings);
         if (Files.exists(q.out()) && !q.overwrite()) {
-            throw ProsparseException.usage("--out " + q.out() + " exists; pass --overwrite to replace it");
+            throw ProsparseException.usage("--out " + q.out() + " exists; pass --force to replace it");
         }
         if (q.padFfn() < 0) {
             throw ProsparseException.usage("--pad-ffn must be ≥ 0, got " + q.padFfn());
@@ -88,6 +88,7 @@ public final class GgufExporter {
         }
         checkShapes(ts, c, nPad, sparse);
         String magic = sparse ? "PWRI" : "GGUF";
+        dev.prosparse.util.OutputFolder.createParent(q.out(), "--out"); // as report --out does (docs/paths.md)
         GgufWriter.write(q.out(), magic, kv, ts);
         long bytes;
         try {
@@ -139,7 +140,7 @@ public final class GgufExporter {
                     + " says: this dense GGUF will NOT compute this model (wrong but finite logits)";
             if (!q.force()) {
                 throw ProsparseException.usage(where + ": " + w + ". Export with --predictors DIR for PowerInfer's ReLU path, or pass"
-                        + " --force to write it anyway");
+                        + " --allow-wrong-activation to write it anyway");
             }
             LOG.warn("!!! {} !!!", w);
             warnings.add(w);
