@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.prosparse.Fixtures;
-import dev.prosparse.TorchTest;
+import dev.prosparse.TorchTestBase;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.EvalWindows;
 import dev.prosparse.data.TokenStream;
@@ -22,7 +22,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Layer-by-layer evaluation gives the whole-model numbers: zero counts exactly, loss to 1e-6 relative. */
-class LayerStreamedEvaluatorTest extends TorchTest {
+class LayerStreamedEvaluatorTest extends TorchTestBase {
 
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"tiny-llama, relu, 0", "tiny-minicpm, relu, 0", "tiny-minicpm, fatrelu, 0.01", "tiny-llama, silu, 0",

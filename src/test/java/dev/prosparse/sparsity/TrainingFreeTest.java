@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.prosparse.Fixtures;
-import dev.prosparse.TorchTest;
+import dev.prosparse.TorchTestBase;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.EvalWindows;
 import dev.prosparse.data.TokenStream;
@@ -20,7 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Training-free thresholds on SiLU and ReLU tiny models: the recomputed FFN, the quantiles, the budget search. */
-class TrainingFreeTest extends TorchTest {
+class TrainingFreeTest extends TorchTestBase {
 
     @Test
     void quantileThresholdsByHand() {
