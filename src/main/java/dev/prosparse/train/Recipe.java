@@ -60,16 +60,19 @@ public record Recipe(
         boolean activationCheckpointing,
         AttentionKernel attention) {
 
-    /** @param train training text; @param eval evaluation text; @param textField JSONL field */
-    public record Data(String train, String eval, String textField) {
+    /**
+     * @param train training text; @param eval evaluation text; @param textField JSONL field
+     * @param lossyUtf8 read bytes that are not UTF-8 as U+FFFD instead of refusing the file (optional key, default false)
+     */
+    public record Data(String train, String eval, String textField, boolean lossyUtf8) {
         /** The training text, named in messages by its recipe key. */
         public DataSource trainSource() {
-            return DataSource.ofRecipe(train, textField, "data.train");
+            return DataSource.ofRecipe(train, textField, "data.train").withLossyUtf8(lossyUtf8);
         }
 
         /** The evaluation text, named in messages by its recipe key. */
         public DataSource evalSource() {
-            return DataSource.ofRecipe(eval, textField, "data.eval");
+            return DataSource.ofRecipe(eval, textField, "data.eval").withLossyUtf8(lossyUtf8);
         }
     }
 
@@ -177,6 +180,9 @@ public record Recipe(
                     root.set(k, YAML.valueToTree(v));
                 }
             });
+            if (root.get("data") instanceof ObjectNode data && !data.has("lossy_utf8")) {
+                data.put("lossy_utf8", false); // optional: docs/recipes.md
+            }
             if (root.get("l1") instanceof ObjectNode l1) {
                 L1Control.DEFAULTS.forEach((k, v) -> {
                     if (!l1.has(k)) {
