@@ -57,6 +57,22 @@ class ConventionsCliTest {
         }
     }
 
+    /** Every row of the presets table starts its columns where the header does (mistral-7b-v0.3 is longer than 14). */
+    @Test
+    void presetsTableIsAligned() {
+        Cli c = Cli.run("presets");
+        assertEquals(0, c.exitCode(), c.err());
+        List<String> lines = c.out().lines().takeWhile(l -> !l.isBlank()).toList();
+        int hub = lines.get(0).indexOf("HUB ID"), type = lines.get(0).indexOf("TYPE"), vocab = lines.get(0).indexOf("VOCAB");
+        assertTrue(lines.size() > 10 && lines.stream().anyMatch(l -> l.startsWith("mistral-7b-v0.3 ")), c.out());
+        for (String l : lines.subList(1, lines.size())) {
+            assertEquals(' ', l.charAt(hub - 1), "HUB ID column: " + l);
+            assertTrue(l.charAt(hub) != ' ' && l.charAt(type) != ' ', "columns start under their headers: " + l);
+            int vocabEnd = vocab + "VOCAB".length(); // a right-aligned column: the value ends under the header's end
+            assertEquals(l.split("\\s+")[7], l.substring(vocabEnd - 7, vocabEnd).strip(), "VOCAB apart from HEADS: " + l);
+        }
+    }
+
     private static void collect(CommandLine cl, List<String> seen) {
         OptionSpec t = cl.getCommandSpec().findOption("--threads");
         if (t != null) {
