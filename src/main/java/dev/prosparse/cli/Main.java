@@ -19,7 +19,7 @@ import picocli.CommandLine.ScopeType;
             "Relative paths are taken from the current directory, run folders and default outputs included; bundled",
             "models and shipped recipes are also found by name (docs/paths.md). An existing output is replaced only with",
             "--force."},
-        subcommands = {TrainCommand.class, CalibrateCommand.class, ReportCommand.class, ConvertCommand.class,
+        subcommands = {TrainCommand.class, SparsifyCommand.class, CalibrateCommand.class, ReportCommand.class, ConvertCommand.class,
             PresetsCommand.class, PredictorsCommand.class, ExportCommand.class, BenchCommand.class, DoctorCommand.class,
             CommandLine.HelpCommand.class},
         footerHeading = "%nExamples:%n",

@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
             "  prosparse train --config configs/train/prosparse-tiny.yaml --stages 2 --set optimizer.lr=2e-4",
             "  prosparse train --config configs/train/prosparse-tiny.yaml --target-sparsity 0.85",
             "  prosparse train --resume checkpoints/runs/prosparse-tiny-20261123-101500",
-            "  prosparse train --config configs/train/prosparse-tiny.yaml --device cuda --precision fp16-mixed"})
+            "  prosparse train --config configs/train/prosparse-tiny.yaml --device cuda --precision fp16-mixed",
+            "  prosparse train --config configs/train/llama2-7b.yaml --plan --device cuda --precision fp16-mixed"})
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "YAML", description = "Recipe file (configs/train/*.yaml). Default: the built-in demo recipe.")
     Path config;
@@ -59,6 +60,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--precision", paramLabel = "P", description = "fp32 or fp16-mixed (GPU only; overrides the recipe key precision). Also with --resume.")
     String precision;
 
+    @Option(names = "--plan", description = "Print the memory plan (weights, optimizer state, gradients, activations, logits,"
+            + " workspace; per device, next to the free memory) and exit: 0 when it fits, 2 when it does not. Creates"
+            + " nothing and needs no weights on disk for a preset (docs/memory-plan.md).")
+    boolean plan;
+
     @Override
     public Integer call() {
         List<String> deviceSets = new ArrayList<>();
@@ -80,7 +86,10 @@ public final class TrainCommand implements Callable<Integer> {
                 throw ProsparseException.usage("--resume continues a run with the recipe saved in it; drop --config, --set,"
                         + " --stages and --target-sparsity");
             }
-            finalDir = Training.resume(resume, deviceSets, threads.value(), download);
+            if (plan) {
+                return Training.planResume(resume, deviceSets, threads.value(), deviceKey(), precisionKey());
+            }
+            finalDir = Training.resume(resume, deviceSets, threads.value(), download, deviceKey(), precisionKey());
         } else {
             List<String> sets = new ArrayList<>(overrides);
             if (targetSparsity != null) {
@@ -91,11 +100,22 @@ public final class TrainCommand implements Callable<Integer> {
                 sets.add("l1.target_sparsity=" + targetSparsity);
             }
             sets.addAll(deviceSets);
-            finalDir = Training.start(new Training.Start(config, sets, stages, runName, threads.value(), download,
-                    device.device != null ? "--device" : "recipe key device",
-                    precision != null ? "--precision" : "recipe key precision"));
+            Training.Start start = new Training.Start(config, sets, stages, runName, threads.value(), download, deviceKey(),
+                    precisionKey());
+            if (plan) {
+                return Training.plan(start);
+            }
+            finalDir = Training.start(start);
         }
         System.out.println(finalDir);
         return 0;
+    }
+
+    private String deviceKey() {
+        return device.device != null ? "--device" : "recipe key device";
+    }
+
+    private String precisionKey() {
+        return precision != null ? "--precision" : "recipe key precision";
     }
 }

@@ -2,7 +2,6 @@ package dev.prosparse.gguf;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.TextTokenizer;
@@ -10,8 +9,9 @@ import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
 import dev.prosparse.config.Activation;
 import dev.prosparse.model.CausalLM;
+import dev.prosparse.model.LayerHooks;
+import dev.prosparse.model.LayerWalk;
 import dev.prosparse.model.Weights;
-import dev.prosparse.predict.MaskedForward;
 import dev.prosparse.predict.Predictor;
 import dev.prosparse.predict.PredictorFiles;
 import dev.prosparse.util.Torch;
@@ -37,6 +37,8 @@ import java.util.Map;
  *   tokenize CKPT TEXT                  our tokenizer's ids (with BOS)
  *   negate-fc2 PRED_DIR OUT_DIR         a copy of a predictors folder with fc2 negated (negative control)
  *   compare A.f32 B.f32 V               max |Δ| and argmax agreement; exit 0 iff max |Δ| &lt; 0.1 and agreement ≥ 99 %
+ *   compare-masked A.f32 B.f32 V        the criterion under predictor masks ({@link SparseComparison})
+ *   all-neurons PRED_DIR OUT_DIR        a copy of a predictors folder that computes every neuron (fc2 = 0, τ = −1)
  * </pre>
  */
 public final class EngineReference {
@@ -68,6 +70,12 @@ public final class EngineReference {
                 break;
             case "compare":
                 System.exit(compare(Path.of(a[1]), Path.of(a[2]), Integer.parseInt(a[3])) ? 0 : 1);
+                break;
+            case "compare-masked":
+                System.exit(SparseComparison.compareMasked(Path.of(a[1]), Path.of(a[2]), Integer.parseInt(a[3])) ? 0 : 1);
+                break;
+            case "all-neurons":
+                SparseComparison.allNeurons(Path.of(a[1]), Path.of(a[2]));
                 break;
             default:
                 throw new IllegalArgumentException("unknown mode " + a[0]);
@@ -113,26 +121,28 @@ public final class EngineReference {
             // what the engine computes: plain ReLU in PowerInfer's sparse path (a fatrelu threshold is ignored there)
             CausalLM lm = sparse ? new CausalLM(c, Weights.of(wm, p, false), Activation.RELU, 0)
                     : new CausalLM(c, Weights.of(wm, p, false), c.hiddenAct(), c.hiddenActParam());
+            EngineMasks engineMasks = new EngineMasks();
+            // the masks under the engine's F16 arithmetic, as an FFN override of the model's one layer walk
+            LayerHooks hooks = !sparse ? LayerHooks.NONE : new LayerHooks((layer, ffn) -> {
+                Predictor pr = preds.get(layer);
+                NDManager m = ffn.input().getManager();
+                NDArray w1 = Torch.fromFloats(m, pr.fc1(), new Shape(pr.rank(), e));                    // [r, E]
+                NDArray w2 = Torch.fromFloats(m, pr.fc2(), new Shape(pr.intermediate(), pr.rank()));    // [I, r]
+                return ffn.x1().mul(engineMasks.mask(ffn.input(), w1, w2, tau));                       // [1, n, I]
+            }, null);
             float[] logits = Torch.noGrad(() -> {
                 try (NDManager s = root.newSubManager()) {
                     NDArray in = Torch.fromLongs(s, ids, new Shape(1, ids.length));
-                    CausalLM.Positions pos = lm.positions(in);
-                    NDArray h = lm.embed(in);
-                    for (int l = 0; l < layers; l++) {
-                        NDArray at = lm.attentionBlock(h, l, pos);
-                        NDArray mask = null;
-                        if (sparse) {
-                            Predictor pr = preds.get(l);
-                            NDArray w1 = Torch.fromFloats(s, pr.fc1(), new Shape(pr.rank(), e));
-                            NDArray w2 = Torch.fromFloats(s, pr.fc2(), new Shape(pr.intermediate(), pr.rank()));
-                            mask = Predictor.scores(at, w1, w2).gte(Torch.scalar(s, tau)).toType(DataType.FLOAT32, false);
-                        }
-                        h = MaskedForward.ffn(lm, at, l, mask);
-                    }
+                    NDArray h = LayerWalk.run(lm, in, LayerWalk.Scopes.WHOLE_GRAPH, hooks);       // [1, n, E]
                     return lm.head(h).toFloatArray();
                 }
             });
             writeFloats(out, logits);
+            if (sparse) {
+                System.err.printf(Locale.ROOT, "mask decisions within rounding distance of the threshold (the engine may take"
+                        + " them the other way): %d of %d (%.4f%%)%n", engineMasks.borderline, engineMasks.decisions,
+                        100.0 * engineMasks.borderline / Math.max(1, engineMasks.decisions));
+            }
             System.err.printf(Locale.ROOT, "wrote %d x %d logits (%s%s)%n", ids.length, c.vocabSize(), sparse ? "PWRI, threshold " : "dense",
                     sparse ? String.valueOf(tau) : "");
         }
@@ -214,13 +224,13 @@ public final class EngineReference {
         return ok;
     }
 
-    private static void writeFloats(Path out, float[] v) throws IOException {
+    static void writeFloats(Path out, float[] v) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(v);
         Files.write(out, b.array());
     }
 
-    private static float[] readFloats(Path p) throws IOException {
+    static float[] readFloats(Path p) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
         float[] v = new float[b.remaining() / 4];
         b.asFloatBuffer().get(v);

@@ -19,6 +19,7 @@ import dev.prosparse.config.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
 import dev.prosparse.report.RunReports;
+import dev.prosparse.report.TargetOutcome;
 import dev.prosparse.sparsity.SparsityEvaluator;
 import dev.prosparse.sparsity.SparsityResult;
 import dev.prosparse.util.AtomicFiles;
@@ -51,6 +52,7 @@ public final class Trainer {
     private final Checkpointer saver;
     private volatile boolean stopRequested;
     private volatile int stopAfterStep = Integer.MAX_VALUE;
+    private Path probeTokenCache;      // non-null: a calibration probe (see asProbe)
 
     /**
      * @param modelDir the checkpoint to start from (the recipe's model, resolved)
@@ -76,6 +78,14 @@ public final class Trainer {
         LOG.info(c.describe());
         return c;
     }
+
+    /** A calibration probe (docs/target-sparsity.md): metrics only, no saves, charts or final/; a stop ends it unsaved. */
+    public Trainer asProbe(Path tokenCache) {
+        this.probeTokenCache = tokenCache;
+        return this;
+    }
+
+    private boolean probe() { return probeTokenCache != null; }
 
     /** Asks the loop to save and stop after the current step (Ctrl-C). */
     public void requestStop() {
@@ -129,7 +139,7 @@ public final class Trainer {
     }
 
     public Result run() {
-        try (Session s = setup()) {
+        try (Session s = setupReportingOutOfMemory()) {
             train(s);
             return finish(s);
         }
@@ -137,11 +147,25 @@ public final class Trainer {
 
     // ---- setup ----------------------------------------------------------------------------------------------------
 
+    /** {@link #setup}, with running out of memory there (weights, optimizer state, first evaluation) as one line, exit 5. */
+    private Session setupReportingOutOfMemory() {
+        try {
+            return setup();
+        } catch (RuntimeException | OutOfMemoryError e) {
+            ProsparseException oom = e instanceof ProsparseException ? null
+                    : TrainingPlan.outOfMemoryAtSetup(e, recipe, modelDir, Torch.device());
+            if (oom != null) {
+                throw oom;
+            }
+            throw e;
+        }
+    }
+
     private Session setup() {
         HfCheckpoint source = HfCheckpoint.open(modelDir);
         Activation act = activation();
         double actParam = act.checkParam(recipe.threshold(), "recipe key threshold");
-        TrainData data = TrainData.load(recipe, source, run.path().getParent().resolve(".token-cache"));
+        TrainData data = TrainData.load(recipe, source, probe() ? probeTokenCache : run.path().getParent().resolve(".token-cache"));
         run.removeStaleTemporaries();
         RunDir.Save resumeFrom = run.newestSave().orElse(null);
         Path weightsDir = resumeFrom != null ? resumeFrom.dir() : modelDir;
@@ -156,11 +180,11 @@ public final class Trainer {
             ModelConfig config = resumeFrom != null ? ModelConfig.read(weightsDir) : source.config();
             Weights weights;
             try (CheckpointFiles files = CheckpointFiles.open(weightsDir)) {
-                weights = Weights.load(config, files, base);
+                weights = Weights.load(config, files, MixedPrecision.stateManager(base, recipe.optimizer().offload()));
             }
             weights.asMap().values().forEach(p -> p.setRequiresGradient(true));
             Recipe.Optimizer o = recipe.optimizer();
-            AdamW adam = new AdamW(base, weights.asMap(), o.betas().get(0), o.betas().get(1), o.eps(), o.weightDecay());
+            AdamW adam = new AdamW(weights.manager(), weights.asMap(), o.betas().get(0), o.betas().get(1), o.eps(), o.weightDecay());
             Session s = new Session(base, engine, data, config, weights, new CausalLM(config, weights, act, actParam).withAttention(recipe.attention()), adam,
                     device, recipe.precision() == Precision.FP16_MIXED ? new LossScaler() : null);
             if (resumeFrom != null) {
@@ -198,7 +222,9 @@ public final class Trainer {
         LOG.info("Starting from {}: activation {} → {}; {} steps in {} stages, {} tokens per step", modelDir,
                 s.config.hiddenAct().hfName(), s.model.activation().hfName(), schedule.totalSteps(), schedule.stages().size(),
                 tokensPerStep());
-        log.eval(0, -1, 0.0, evaluate(s.model, s));
+        if (!probe()) {
+            log.eval(0, -1, 0.0, evaluate(s.model, s));
+        }
     }
 
     private long tokensPerStep() {
@@ -273,12 +299,19 @@ public final class Trainer {
     /** Evaluation, saving, stage-end reports and Ctrl-C handling once step t is done. */
     private void afterStep(Session s, int t, double lambda, double lr) {
         boolean stageEnd = isStageEnd(t);
-        if (stageEnd || (recipe.eval().every() > 0 && t % recipe.eval().every() == 0)) {
+        boolean evalNow = probe() ? t == schedule.totalSteps() // a probe needs only its final result
+                : stageEnd || (recipe.eval().every() > 0 && t % recipe.eval().every() == 0);
+        if (evalNow) {
             s.lastEval = evaluate(s.model, s);
             log.eval(t, schedule.stageAt(t), lambda, s.lastEval);
         }
         if (t >= stopAfterStep) {
             stopRequested = true;
+        }
+        if (probe() && stopRequested && t < schedule.totalSteps()) {
+            throw new ProsparseException(ProsparseException.Kind.INTERRUPTED, "probe stopped at step " + t);
+        } else if (probe()) {
+            return;
         }
         boolean periodic = recipe.save().every() > 0 && t % recipe.save().every() == 0;
         if (stageEnd || periodic || stopRequested) {
@@ -328,13 +361,14 @@ public final class Trainer {
         }
         ObjectNode report = Json.MAPPER.createObjectNode();
         report.put("steps", total);
-        report.set("trained", summary(act, actParam, trained));
+        report.set("trained", FinalReport.result(act, actParam, trained));
         if (recipe.finalThreshold() != null) {
-            report.set("shifted", summary(Activation.FATRELU, recipe.finalThreshold(), shifted));
+            report.set("shifted", FinalReport.result(Activation.FATRELU, recipe.finalThreshold(), shifted));
         }
         report.put("final_format", recipe.finalFormat().yaml());
-        report.set("final", summary(finalAct, finalParam, finalAct == act ? trained : shifted));
-        Path finalDir = saver.writeFinal(s.config, s.weights, finalAct, finalParam, policy.lambda(total));
+        report.set("final", FinalReport.result(finalAct, finalParam, finalAct == act ? trained : shifted));
+        TargetOutcome target = FinalReport.putTarget(report, recipe, trained);
+        Path finalDir = probe() ? null : saver.writeFinal(s.config, s.weights, finalAct, finalParam, policy.lambda(total));
         AtomicFiles.writeString(run.path().resolve("final_report.json"), Checkpointer.pretty(report) + "\n");
         log.finish(total, report);
         LOG.info(String.format(Locale.ROOT, "Trained: perplexity %.2f, sparsity %.2f%%  (%s)", trained.perplexity(),
@@ -344,39 +378,21 @@ public final class Trainer {
                     shifted.perplexity(), 100 * shifted.zeroFraction(),
                     finalAct == Activation.FATRELU ? "" : " (not applied: final_format is relu)"));
         }
+        if (target != null) {
+            (target.missed() ? LOG.atWarn() : LOG.atInfo()).log(target.sentence());
+        }
+        if (probe()) {
+            return new Result(null, trained, finalAct == act ? trained : shifted, total);
+        }
         writeReports();
-        LOG.info("Final checkpoint: {} (hidden_act {}: {}); reports in {}", finalDir, finalAct.hfName(), loadsWhere(finalAct),
+        LOG.info("Final checkpoint: {} (hidden_act {}: {}); reports in {}", finalDir, finalAct.hfName(), FinalReport.loadsWhere(finalAct),
                 run.path().resolve("reports"));
         return new Result(finalDir, trained, finalAct == act ? trained : shifted, total);
     }
 
-    /** Which software loads a checkpoint with this activation, for the closing line of a run. */
-    static String loadsWhere(Activation act) {
-        switch (act) {
-            case RELU:
-            case SILU:
-                return "loads in prosparse and stock transformers as it is";
-            case FATRELU:
-                return "loads in prosparse, vLLM (FatreluAndMul) and MiniCPM-S-style remote code, not in stock transformers;"
-                        + " set final_format: relu for a transformers-loadable ReLU checkpoint";
-            default:
-                return "loads in prosparse; stock transformers has no " + act.hfName() + " activation";
-        }
-    }
-
-    private static ObjectNode summary(Activation act, double param, SparsityResult r) {
-        ObjectNode o = Json.MAPPER.createObjectNode();
-        o.put("activation", act.hfName());
-        if (act.takesParam()) {
-            o.put("activation_param", param);
-        }
-        MetricsLog.putResult(o, r);
-        return o;
-    }
-
     private SparsityResult evaluate(CausalLM model, Session s) {
-        return Torch.noGrad(() -> SparsityEvaluator.evaluate(model, s.base, s.data.eval(), s.data.windows(),
-                SparsityEvaluator.DEFAULT_BATCH, null));
+        return Torch.noGrad(() -> MixedPrecision.onDevice(model, s.base, m -> SparsityEvaluator.evaluate(m, s.base,
+                s.data.eval(), s.data.windows(), SparsityEvaluator.DEFAULT_BATCH, null)));
     }
 
     private ProsparseException diverged(int t, double lambda, int lastSaved, LossScaler scaler) {

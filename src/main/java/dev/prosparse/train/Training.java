@@ -37,13 +37,12 @@ public final class Training {
 
     /** Starts a run; returns the final checkpoint folder. A failed start removes the folder it created. */
     public static Path start(Start s) {
-        Recipe recipe = Recipe.load(RecipeFiles.find(s.config()), s.sets());
-        if (s.stages() != null) {
-            recipe = recipe.firstStages(s.stages());
-        }
+        Recipe recipe = recipe(s);
         // the device and precision are checked before the run folder exists
-        DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), s.threads(), s.deviceKey(), s.precisionKey());
+        ai.djl.Device dev = DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), s.threads(), s.deviceKey(),
+                s.precisionKey());
         Path modelDir = Preflight.check(recipe, s.download());
+        TrainingPlan.check(recipe, modelDir, dev); // sizes and memory, before the run folder exists
         RunDir run = RunDir.create(RunDir.newRunPath(recipe, s.config(), s.runName()), recipe.toYaml());
         try {
             return run(recipe, run, modelDir, s.threads());
@@ -55,14 +54,40 @@ public final class Training {
         }
     }
 
-    /** Continues a run from its newest complete save with the recipe saved in it (device overrides applied). */
-    public static Path resume(Path runDir, List<String> deviceSets, int threads, boolean download) {
+    /** Prints the memory plan of a new run (docs/memory-plan.md) and returns its exit code; creates nothing. */
+    public static int plan(Start s) {
+        Recipe recipe = recipe(s);
+        return TrainingPlan.print(recipe, DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), s.threads(),
+                s.deviceKey(), s.precisionKey()), System.out);
+    }
+
+    /** Prints the memory plan of a run to resume and returns its exit code. */
+    public static int planResume(Path runDir, List<String> deviceSets, int threads, String deviceKey, String precisionKey) {
+        Recipe recipe = savedRecipe(runDir, deviceSets);
+        return TrainingPlan.print(recipe, DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), threads,
+                deviceKey, precisionKey), System.out);
+    }
+
+    private static Recipe recipe(Start s) {
+        Recipe recipe = Recipe.load(RecipeFiles.find(s.config()), s.sets());
+        return s.stages() != null ? recipe.firstStages(s.stages()) : recipe;
+    }
+
+    private static Recipe savedRecipe(Path runDir, List<String> deviceSets) {
         if (!Files.isRegularFile(runDir.resolve(RunDir.RECIPE))) {
             throw ProsparseException.usage("--resume " + runDir + ": not a run folder (no " + RunDir.RECIPE + ")"
                     + dev.prosparse.util.Listing.nearby(runDir.resolve(RunDir.RECIPE)));
         }
-        Recipe recipe = Recipe.load(runDir.resolve(RunDir.RECIPE), deviceSets);
+        return Recipe.load(runDir.resolve(RunDir.RECIPE), deviceSets);
+    }
+
+    /** Continues a run from its newest complete save with the recipe saved in it (device overrides applied). */
+    public static Path resume(Path runDir, List<String> deviceSets, int threads, boolean download, String deviceKey,
+            String precisionKey) {
+        Recipe recipe = savedRecipe(runDir, deviceSets);
+        ai.djl.Device dev = DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), threads, deviceKey, precisionKey);
         Path modelDir = Preflight.check(recipe, download);
+        TrainingPlan.check(recipe, modelDir, dev);
         RunDir run = new RunDir(runDir);
         if (run.newestSave().isEmpty()) {
             LOG.warn("{} has no complete save yet: starting it from the beginning", runDir);
