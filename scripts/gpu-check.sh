@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# GPU correctness checks (issue 10), run ON a GPU machine from the project root (CI has no GPU):
+# GPU correctness checks (docs/gpu.md), run ON a GPU machine from the project root (CI has no GPU):
 #   PROSPARSE_KIT=.carry/gpu GOLDEN_DIR=../shared/fixtures/golden bash scripts/gpu-check.sh [OUT_DIR]
-# 1. `prosparse doctor`; the bad inputs of issue 10 (cuda:N past the GPUs, bf16, persistent fp16 overflow → exit 6)
+# 1. `prosparse doctor`; the GPU bad inputs of docs/bad-inputs.md (cuda:N past the GPUs, bf16, persistent fp16 overflow → exit 6)
 # 2. fp32 on the GPU: the fixtures' golden logits/loss/L1/zeros/gradient norms (GoldenCheck) and the fixtures README
 #    table (report sparsity on the default 64 × 256 windows) within their tolerances
 # 3. prosparse-tiny in fp32 and in fp16-mixed: final sparsity within 2 points and perplexity within 5 %
@@ -91,7 +91,7 @@ PY
 fi
 if part resume; then
 say "== resume on the GPU (demo recipe, 120 steps, stopped after step 60, fp32)"
-RS=(--device cuda --set output_dir="$R/resume" --set log_every=1 --stages 2 --set stages.0.steps=102)
+RS=(--device cuda --set output_dir="$R/resume" --set log_every=1 --stages 2 --set stages.1.steps=102)
 pcli train "${RS[@]}" --run-name whole > "$O/resume-whole.log" 2>&1 || say "  FAIL: whole run exited $?"
 PROSPARSE_JAVA_OPTS="-Xmx32g -Dprosparse.stopAfterStep=60" pcli train "${RS[@]}" --run-name cut > "$O/resume-cut.log" 2>&1 || true
 pcli train --resume "$R/resume/cut" > "$O/resume-rest.log" 2>&1 || say "  FAIL: resume exited $?"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Target-sparsity regression (issue 12): the 1,200-step runs behind the controller, calibration and tiny-90 claims,
+# Target-sparsity regression (docs/target-sparsity.md, docs/results.md): the 1,200-step runs behind the controller, calibration and tiny-90 claims,
 # each about 7 minutes on 2 idle cores (calibrate-90 about 3.5 times that: its probes are 2.5 runs; about a minute per
 # run on an H200). Much longer on a shared machine. Not part of the default test run.
 #

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write a synthetic HuggingFace checkpoint with LLaMA-2-7B's exact tensor names, shapes and sharding.
 
-    python3 scripts/synthetic_checkpoint.py OUT_DIR [--preset llama2-7b|llama2-13b|tiny] [--max-shard-gb 10]
+    python3 scripts/synthetic-checkpoint.py OUT_DIR [--preset llama2-7b|llama2-13b|tiny] [--max-shard-gb 10]
 
 BF16 weights filled with random bytes (not a usable model: only its layout is real), split greedily into
 shards of at most --max-shard-gb (10 GB gives LLaMA-2-7B's two shards), with model.safetensors.index.json,

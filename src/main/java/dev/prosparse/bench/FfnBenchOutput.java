@@ -29,10 +29,10 @@ public final class FfnBenchOutput {
         for (FfnBench.Row r : rep.rows()) {
             double dense = denseMedian(rep, r.phase(), r.layer());
             double med = r.timing().median();
-            sb.append(String.format(Locale.ROOT, "%-8s %5d %6.1f%%  %-30s %7d %10.3f %8.3f..%-10.3f %7.2fx %9s %11.3f %10.2fx%n",
+            sb.append(String.format(Locale.ROOT, "%-8s %5d %6.1f%%  %-30s %7d %10.3f %8.3f..%-10.3f %7.2fx %9s %11.3f %11s%n",
                     r.phase(), r.layer(), 100 * r.sparsity(), r.variant(), r.active(), med, r.timing().min(),
                     r.timing().max(), dense / med, Double.isNaN(r.relErr()) ? "-" : String.format(Locale.ROOT, "%.1e", r.relErr()),
-                    r.timing().cpuMeanMs(), denseCpu(rep, r.phase(), r.layer()) / r.timing().cpuMeanMs()));
+                    r.timing().cpuMeanMs(), ratio(denseCpu(rep, r.phase(), r.layer()), r.timing().cpuMeanMs())));
             totals.computeIfAbsent(r.phase() + "|" + r.variant(), k -> new double[1])[0] += med;
         }
         if (q.sparsity().length > 1) {
@@ -66,5 +66,10 @@ public final class FfnBenchOutput {
             }
         }
         return l.isEmpty() ? Double.NaN : l.get(0).timing().median();
+    }
+
+    /** {@code a / b} as "1.23x", or "-" where either time was not measured (NaN, or 0 from a clock too coarse). */
+    static String ratio(double a, double b) {
+        return a > 0 && b > 0 && Double.isFinite(a) && Double.isFinite(b) ? String.format(Locale.ROOT, "%.2fx", a / b) : "-";
     }
 }

@@ -59,8 +59,8 @@ public final class BenchFfnCommand implements Callable<Integer> {
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "3", description = "Untimed runs first. Default: ${DEFAULT-VALUE}.")
     int warmup;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "2", description = "CPU threads (libtorch and the row kernels). Default: ${DEFAULT-VALUE}.")
-    int threads;
+    @picocli.CommandLine.Mixin
+    ThreadsOption threadsOption = new ThreadsOption();
 
     @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu", description = "cpu, or cuda / cuda:N: on a GPU only the libtorch variants run (dense, gather-based exact and predictor-driven; the row kernels are CPU code). Default: ${DEFAULT-VALUE}.")
     String device;
@@ -70,9 +70,7 @@ public final class BenchFfnCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (threads < 1) {
-            throw ProsparseException.usage("--threads must be ≥ 1, got " + threads + " (for example --threads 2)");
-        }
+        int threads = threadsOption.orAllCores();
         if (reps < 1 || warmup < 0) {
             throw ProsparseException.usage("--reps must be ≥ 1 and --warmup ≥ 0 (for example --reps 20 --warmup 3)");
         }

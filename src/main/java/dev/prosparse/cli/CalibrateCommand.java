@@ -77,7 +77,7 @@ public final class CalibrateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         CalibrationService c = CalibrationService.prepare(request());
-        Path modelDir = TrainCommand.resolveModel(c.base().model(), false);
+        Path modelDir = dev.prosparse.hub.ModelResolver.forRecipe(c.base().model(), false);
         System.out.print(c.budget());
         System.out.flush();
         c.run(modelDir, System.out);

@@ -9,7 +9,7 @@ import dev.prosparse.convert.TargetDtype;
 import dev.prosparse.hub.HubEnv;
 import dev.prosparse.hub.ModelResolver;
 import dev.prosparse.hub.Presets;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.util.ByteSize;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -54,13 +54,8 @@ public final class ConvertCommand implements Callable<Integer> {
                     + " (HF_TOKEN, HF_ENDPOINT, HF_HUB_CACHE honoured; resumable, sha256-checked).")
     boolean download;
 
-    @Option(names = "--act", required = true, paramLabel = "NAME",
-            description = "New activation: silu, relu, fatrelu, shiftrelu, relu2, drelu.")
-    String act;
-
-    @Option(names = "--threshold", paramLabel = "T",
-            description = "hidden_act_param: the threshold of fatrelu or the shift of shiftrelu (≥ 0).")
-    Double threshold;
+    @picocli.CommandLine.Mixin
+    ActivationOptions activationOptions = new ActivationOptions();
 
     @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "keep",
             description = "keep (byte copy), f32, f16 or bf16. Default: ${DEFAULT-VALUE}.")
@@ -83,8 +78,8 @@ public final class ConvertCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         // every flag is checked before a model is looked up or downloaded
-        Activation activation = Activation.parse(act, "--act");
-        ConvertChecks.activationParam(activation, threshold);
+        Activation activation = activationOptions.required();
+        Double threshold = activationOptions.threshold;
         TargetDtype targetDtype = TargetDtype.parse(dtype);
         Long maxShard = maxShardSize == null ? null : ByteSize.parse(maxShardSize, "--max-shard-size");
         OutputPath.check(out, force);

@@ -25,7 +25,11 @@ public final class EvalOptions {
             description = "Windows per forward pass (memory, not results). Default: ${DEFAULT-VALUE}.")
     public int batchSize;
 
+    @Option(names = "--lossy-utf8",
+            description = "Read bytes of --data that are not UTF-8 as U+FFFD (and say how many) instead of refusing the file.")
+    public boolean lossyUtf8;
+
     public DataSource source() {
-        return new DataSource(data, textField);
+        return new DataSource(data, textField).withLossyUtf8(lossyUtf8);
     }
 }

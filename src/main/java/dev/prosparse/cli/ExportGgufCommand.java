@@ -34,20 +34,18 @@ public final class ExportGgufCommand implements Callable<Integer> {
     @Option(names = "--pad-ffn", paramLabel = "N", defaultValue = "0", description = "Pad the FFN with zero neurons to at least N (the maths is unchanged). Default: a PowerInfer export with n_ff <= 1000 is padded to 1024 (its kernels misbehave below), a dense one is not padded.")
     int padFfn;
 
-    @Option(names = "--force", description = "Write a dense export of a non-SiLU checkpoint anyway (llama.cpp computes SiLU: the file will not compute this model).")
-    boolean force;
+    @Option(names = "--allow-wrong-activation", description = "Write a dense export of a non-SiLU checkpoint anyway (llama.cpp computes SiLU: the file will not compute this model).")
+    boolean allowWrongActivation;
 
-    @Option(names = "--overwrite", description = "Replace --out if it exists.")
-    boolean overwrite;
+    @Option(names = {"--force", "--overwrite"}, description = "Replace --out if it exists (--overwrite: the old spelling).")
+    boolean force;
 
     @Override
     public Integer call() {
-        GgufExporter.Result r = GgufExporter.export(new GgufExporter.Request(model, predictors, out, f32, padFfn, force, overwrite));
+        GgufExporter.Result r = GgufExporter.export(new GgufExporter.Request(model, predictors, out, f32, padFfn, allowWrongActivation, force));
         System.out.println("wrote " + r.out() + " (" + r.magic() + ", " + r.tensors() + " tensors, n_ff " + r.intermediate() + ", "
                 + r.bytes() + " bytes)");
-        for (String w : r.warnings()) {
-            System.out.println("WARNING: " + w);
-        }
+        // the warnings were logged once on stderr as they arose
         return 0;
     }
 }

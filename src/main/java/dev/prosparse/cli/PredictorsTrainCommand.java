@@ -66,8 +66,8 @@ public final class PredictorsTrainCommand implements Callable<Integer> {
     @Option(names = "--seq-len", paramLabel = "T", defaultValue = "256", description = "Tokens per window. Default: ${DEFAULT-VALUE}.")
     int seqLen;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "CPU threads for libtorch (0 = all cores).")
-    int threads;
+    @picocli.CommandLine.Mixin
+    ThreadsOption threads = new ThreadsOption();
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1234", description = "Seed. Default: ${DEFAULT-VALUE}.")
     long seed;
@@ -86,7 +86,7 @@ public final class PredictorsTrainCommand implements Callable<Integer> {
         }
         int r = rank != null ? rank : Math.min(1024, ModelConfig.read(model).hiddenSize());
         PredictorRun.Result res = PredictorRun.run(new PredictorRun.Request(model, out, force, r, DataSource.of(data), samples,
-                recall, epochs, batch, lr, seqLen, DataSource.of(evalData), windows, threads, seed, spec, maxLayers));
+                recall, epochs, batch, lr, seqLen, DataSource.of(evalData), windows, threads.value(), seed, spec, maxLayers));
         if (res.out() == null) {
             System.out.print(PredictorOutput.timing(res));
             return 0;

@@ -51,7 +51,9 @@ public final class PresetsCommand implements Callable<Integer> {
         List<Preset> all = presets.all();
         ArrayNode rows = Json.MAPPER.createArrayNode();
         StringBuilder text = new StringBuilder();
-        text.append(String.format(Locale.ROOT, "%-14s %-30s %-8s %6s %7s %6s %6s %6s  %s%n", "NAME", "HUB ID", "TYPE",
+        int nameWidth = Math.max(4, all.stream().mapToInt(p -> p.name().length()).max().orElse(0)); // no row pushed out
+        String line = "%-" + nameWidth + "s %-30s %-8s %6s %7s %6s %6s %7s  %s%n";
+        text.append(String.format(Locale.ROOT, line, "NAME", "HUB ID", "TYPE",
                 "LAYERS", "HIDDEN", "INTER", "HEADS", "VOCAB", "RESOLVES TO"));
         for (Preset p : all) {
             ModelResolver.Lookup l = resolver.locate(p, revision);
@@ -84,7 +86,7 @@ public final class PresetsCommand implements Callable<Integer> {
             }
             ArrayNode looked = row.putArray("looked_in");
             l.lookedIn().forEach(x -> looked.add(x.toString()));
-            text.append(String.format(Locale.ROOT, "%-14s %-30s %-8s %6d %7d %6d %6s %6d  %s%n", p.name(),
+            text.append(String.format(Locale.ROOT, line, p.name(),
                     p.hubId() == null ? "-" : p.hubId(), p.modelType(), p.numHiddenLayers(), p.hiddenSize(),
                     p.intermediateSize(), p.numAttentionHeads() + "/" + p.numKeyValueHeads(), p.vocabSize(), where));
         }

@@ -49,12 +49,18 @@ public final class ReportCommand implements Runnable {
         Path run;
 
         @Option(names = "--out", paramLabel = "DIR",
-                description = "Where to write the report. Default: <run>/reports.")
+                description = "Where to write the report. Default: <run>/reports (the run's own reports, refreshed).")
         Path out;
+
+        @Option(names = "--force", description = "Replace a report already in --out.")
+        boolean force;
 
         @Override
         public Integer call() throws Exception {
             Path dir = out != null ? out : run.resolve(RunReports.DIR);
+            if (out != null) {
+                dev.prosparse.util.OutputFolder.refuseExisting(out, List.of(RunReports.SUMMARY), force, "--out");
+            }
             List<Path> files = RunReports.writeTo(run, dir);
             for (Path p : files) {
                 LOG.info("wrote {}", p);

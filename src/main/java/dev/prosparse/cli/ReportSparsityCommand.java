@@ -3,7 +3,7 @@ package dev.prosparse.cli;
 import dev.prosparse.ProsparseException;
 import dev.prosparse.device.DeviceSetup;
 import dev.prosparse.device.DeviceSpec;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.report.SparsityOutput;
 import dev.prosparse.sparsity.SparsityReport;
 import dev.prosparse.sparsity.SparsityRun;
@@ -49,13 +49,8 @@ public final class ReportSparsityCommand implements Callable<Integer> {
             description = "Another checkpoint to evaluate on the same windows, shown side by side (repeatable).")
     List<Path> compare = new ArrayList<>();
 
-    @Option(names = "--act", paramLabel = "NAME",
-            description = "Evaluate as if the FFN activation were NAME (silu, relu, fatrelu, shiftrelu, relu2, drelu). Default: each checkpoint's hidden_act.")
-    String act;
-
-    @Option(names = "--threshold", paramLabel = "T",
-            description = "hidden_act_param for fatrelu (threshold) or shiftrelu (shift).")
-    Double threshold;
+    @Mixin
+    ActivationOptions activation = new ActivationOptions();
 
     @Option(names = "--thresholds", paramLabel = "T", split = ",",
             description = "Sweep: one full evaluation per threshold of fatrelu/shiftrelu, one row each (sparsity and perplexity).")
@@ -76,21 +71,23 @@ public final class ReportSparsityCommand implements Callable<Integer> {
             description = "Write the report files into DIR (sparsity.{txt,json,csv,md}, sparsity-layers.{png,svg}, sparsity-sweep.{png,svg}); the table still goes to stdout.")
     Path out;
 
+    @Option(names = "--force", description = "Replace report files already in --out.")
+    boolean force;
+
     @Option(names = "--stream-layers", negatable = true, paramLabel = "",
             description = "Load one decoder layer at a time (for models larger than memory). Default: automatic, on when the float32 weights exceed 40%% of RAM.")
     Boolean streamLayers;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
-            description = "CPU threads for libtorch (0 = all cores).")
-    int threads;
+    @Mixin
+    ThreadsOption threadsOption = new ThreadsOption();
 
-    @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "auto",
-            description = "auto, cpu, cuda or cuda:N. Default: ${DEFAULT-VALUE} (the first GPU when DJL sees one, else the CPU).")
-    String device;
+    @Mixin
+    DeviceOption deviceOption = new DeviceOption();
 
     @Override
     public Integer call() {
-        DeviceSpec spec = DeviceSpec.parse(device, "--device");
+        DeviceSpec spec = DeviceSpec.parse(deviceOption.orElse("auto"), "--device");
+        int threads = threadsOption.value();
         Set<SparsityOutput.Format> formats = format == null ? null : SparsityOutput.Format.parseList(format);
         if (out == null && formats != null) {
             if (formats.size() > 1) {
@@ -105,8 +102,9 @@ public final class ReportSparsityCommand implements Callable<Integer> {
         }
         if (out != null) {
             OutputFolder.checkWritable(out, "--out"); // before an evaluation that can take hours
+            OutputFolder.refuseExisting(out, reportFiles(), force, "--out");
         }
-        SparsityRun.Request req = new SparsityRun.Request(model, resolveActivation(act, threshold, thresholds != null), threshold,
+        SparsityRun.Request req = new SparsityRun.Request(model, activation.check(thresholds != null), activation.threshold,
                 eval.source(), eval.seqLen, eval.windows, eval.batchSize, threads, compare,
                 thresholds, streamLayers);
         Double budget = pplBudget == null ? null : dev.prosparse.sparsity.TrainingFreeRun.parseBudget(pplBudget);
@@ -138,21 +136,15 @@ public final class ReportSparsityCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The --act flag parsed (its --threshold checked unless it is a sweep), or null for the checkpoint's own activation. */
-    static Activation resolveActivation(String act, Double threshold, boolean sweep) {
-        if (act == null) {
-            if (threshold != null) {
-                throw ProsparseException.usage("--threshold needs --act fatrelu or --act shiftrelu (for example --act fatrelu --threshold 0.01)");
-            }
-            return null;
+    /** Every file {@code --out} may receive (docs/report-formats.md). */
+    private static java.util.List<String> reportFiles() {
+        java.util.List<String> names = new java.util.ArrayList<>(java.util.List.of(SparsityOutput.TEXT_FILE,
+                SparsityOutput.JSON_FILE, SparsityOutput.CSV_FILE, SparsityOutput.MD_FILE,
+                dev.prosparse.report.TrainingFreeOutput.FILE));
+        for (String chart : java.util.List.of(SparsityOutput.LAYERS_CHART, SparsityOutput.SWEEP_CHART)) {
+            names.add(chart + ".png");
+            names.add(chart + ".svg");
         }
-        Activation a = Activation.parse(act, "--act");
-        if (!a.takesParam() && threshold != null) {
-            throw ProsparseException.usage("--threshold applies to fatrelu and shiftrelu only, not --act " + a.hfName());
-        }
-        if (!sweep) {
-            a.checkParam(threshold, "--act " + a.hfName());
-        }
-        return a;
+        return names;
     }
 }

@@ -1,31 +1,15 @@
 package dev.prosparse.cli;
 
 import dev.prosparse.ProsparseException;
-import dev.prosparse.config.ModelConfig;
-import dev.prosparse.device.DeviceSetup;
 import dev.prosparse.device.DeviceSpec;
 import dev.prosparse.device.Precision;
-import dev.prosparse.hub.HubEnv;
-import dev.prosparse.hub.ModelResolver;
-import dev.prosparse.hub.Presets;
-import dev.prosparse.io.HfCheckpoint;
-import dev.prosparse.model.Activation;
-import dev.prosparse.train.Recipe;
-import dev.prosparse.train.RunDir;
-import dev.prosparse.train.Trainer;
-import dev.prosparse.train.TrainingPlan;
-import java.nio.file.Files;
+import dev.prosparse.train.Training;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code prosparse train}: the ProSparse pipeline on a recipe. */
@@ -45,8 +29,6 @@ import picocli.CommandLine.Option;
             "  prosparse train --config configs/train/prosparse-tiny.yaml --device cuda --precision fp16-mixed",
             "  prosparse train --config configs/train/llama2-7b.yaml --plan --device cuda --precision fp16-mixed"})
 public final class TrainCommand implements Callable<Integer> {
-    private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
-
     @Option(names = "--config", paramLabel = "YAML", description = "Recipe file (configs/train/*.yaml). Default: the built-in demo recipe.")
     Path config;
 
@@ -66,14 +48,14 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--run-name", paramLabel = "NAME", description = "Run folder name under output_dir. Default: <recipe>-<date>-<time>.")
     String runName;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "CPU threads for libtorch (0 = the recipe's threads; 0 there = all cores).")
-    int threads;
+    @Mixin
+    ThreadsOption threads = new ThreadsOption();
 
     @Option(names = "--download", description = "Fetch the recipe's model (a preset or hub id) from the HuggingFace hub into its cache when it is not on this machine.")
     boolean download;
 
-    @Option(names = "--device", paramLabel = "DEVICE", description = "auto, cpu, cuda or cuda:N (overrides the recipe key device; default auto: the first GPU when DJL sees one). Also with --resume.")
-    String device;
+    @Mixin
+    DeviceOption device = new DeviceOption();
 
     @Option(names = "--precision", paramLabel = "P", description = "fp32 or fp16-mixed (GPU only; overrides the recipe key precision). Also with --resume.")
     String precision;
@@ -85,14 +67,10 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Recipe recipe;
-        RunDir run;
-        Path modelDir;
-        boolean created = false;
-        List<String> deviceOverrides = new ArrayList<>();
-        if (device != null) {
-            DeviceSpec.parse(device, "--device");
-            deviceOverrides.add("device=" + device);
+        List<String> deviceSets = new ArrayList<>();
+        if (device.device != null) {
+            DeviceSpec.parse(device.device, "--device");
+            deviceSets.add("device=" + device.device);
         }
         if (precision != null) {
             try {
@@ -100,29 +78,18 @@ public final class TrainCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw ProsparseException.usage("--precision " + precision + ": " + e.getMessage());
             }
-            deviceOverrides.add("precision=" + precision);
+            deviceSets.add("precision=" + precision);
         }
+        Path finalDir;
         if (resume != null) {
             if (config != null || !overrides.isEmpty() || stages != null || targetSparsity != null) {
                 throw ProsparseException.usage("--resume continues a run with the recipe saved in it; drop --config, --set,"
                         + " --stages and --target-sparsity");
             }
-            if (!Files.isRegularFile(resume.resolve(RunDir.RECIPE))) {
-                throw ProsparseException.usage("--resume " + resume + ": not a run folder (no " + RunDir.RECIPE + ")"
-                        + dev.prosparse.util.Listing.nearby(resume.resolve(RunDir.RECIPE)));
-            }
-            recipe = Recipe.load(resume.resolve(RunDir.RECIPE), deviceOverrides);
-            ai.djl.Device dev = DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), threads,
-                    device != null ? "--device" : "recipe key device", precision != null ? "--precision" : "recipe key precision");
             if (plan) {
-                return TrainingPlan.print(recipe, dev, System.out);
+                return Training.planResume(resume, deviceSets, threads.value(), deviceKey(), precisionKey());
             }
-            modelDir = preflight(recipe, download);
-            TrainingPlan.check(recipe, modelDir, dev);
-            run = new RunDir(resume);
-            if (run.newestSave().isEmpty()) {
-                LOG.warn("{} has no complete save yet: starting it from the beginning", resume);
-            }
+            finalDir = Training.resume(resume, deviceSets, threads.value(), download, deviceKey(), precisionKey());
         } else {
             List<String> sets = new ArrayList<>(overrides);
             if (targetSparsity != null) {
@@ -132,107 +99,23 @@ public final class TrainCommand implements Callable<Integer> {
                 }
                 sets.add("l1.target_sparsity=" + targetSparsity);
             }
-            sets.addAll(deviceOverrides);
-            recipe = Recipe.load(config, sets);
-            if (stages != null) {
-                recipe = recipe.firstStages(stages);
-            }
-            // the device and precision are checked before the run folder exists
-            ai.djl.Device dev = DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), threads,
-                    device != null ? "--device" : "recipe key device", precision != null ? "--precision" : "recipe key precision");
+            sets.addAll(deviceSets);
+            Training.Start start = new Training.Start(config, sets, stages, runName, threads.value(), download, deviceKey(),
+                    precisionKey());
             if (plan) {
-                return TrainingPlan.print(recipe, dev, System.out);
+                return Training.plan(start);
             }
-            modelDir = preflight(recipe, download);
-            TrainingPlan.check(recipe, modelDir, dev); // sizes and memory, before the run folder exists
-            String name = runName != null ? runName
-                    : recipeName() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-            Path out = home().resolve(recipe.outputDir()).resolve(name);
-            if (Path.of(recipe.outputDir()).isAbsolute()) {
-                out = Path.of(recipe.outputDir()).resolve(name);
-            }
-            run = RunDir.create(out, recipe.toYaml());
-            created = true;
+            finalDir = Training.start(start);
         }
-        try {
-            return train(recipe, run, modelDir);
-        } catch (ProsparseException e) {
-            if (created && e.kind() != ProsparseException.Kind.INTERRUPTED) {
-                run.removeIfNeverSaved(); // a failed start leaves nothing; a Ctrl-C'd one keeps its folder
-            }
-            throw e;
-        }
+        System.out.println(finalDir);
+        return 0;
     }
 
-    /**
-     * Everything a run needs that can be checked before its folder exists, so that a failed start leaves nothing
-     * behind: the model (resolved, its config.json, weights and tokenizer readable), the activation and its
-     * threshold, and the training and evaluation data (found, of a known type, first document readable).
-     */
-    static Path preflight(Recipe recipe, boolean download) {
-        Path modelDir = resolveModel(recipe.model(), download);
-        HfCheckpoint source = HfCheckpoint.open(modelDir);
-        source.files().close();
-        source.tokenizer().close();
-        Activation act = Activation.parse(recipe.activation(), "recipe key activation");
-        act.checkParam(recipe.threshold(), "recipe key threshold");
-        recipe.data().trainSource().check();
-        recipe.data().evalSource().check();
-        return modelDir;
+    private String deviceKey() {
+        return device.device != null ? "--device" : "recipe key device";
     }
 
-    private int train(Recipe recipe, RunDir run, Path modelDir) {
-        LOG.info("Run folder: {}", run.path());
-        LOG.info("Recipe:\n{}", recipe.toYaml().strip());
-
-        Trainer trainer = new Trainer(recipe, run, modelDir, threads);
-        Integer stopAfter = Integer.getInteger("prosparse.stopAfterStep"); // a test hook: stop as Ctrl-C would after step N
-        if (stopAfter != null) {
-            trainer.requestStopAfter(stopAfter);
-        }
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            trainer.requestStop();
-            try {
-                finished.await(10, TimeUnit.MINUTES);
-            } catch (InterruptedException ignored) {
-                Thread.currentThread().interrupt();
-            }
-        }, "prosparse-ctrl-c");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            Trainer.Result r = trainer.run();
-            System.out.println(r.finalDir());
-            return 0;
-        } finally {
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the JVM is already exiting (Ctrl-C): the hook is running and will return now
-            }
-        }
-    }
-
-    /** The recipe's {@code model}: a folder, a preset (checked against its dimensions) or a hub id, as for convert. */
-    static Path resolveModel(String spec, boolean download) {
-        ModelResolver.Resolved m = new ModelResolver(Presets.home(), HubEnv.fromSystem(), ModelResolver.Names.RECIPE)
-                .resolve(spec, null, "main", download);
-        if (m.preset() != null) {
-            m.preset().check(ModelConfig.read(m.dir()), m.dir());
-        }
-        return m.dir();
-    }
-
-    private String recipeName() {
-        if (config == null) {
-            return "demo";
-        }
-        String f = config.getFileName().toString();
-        return f.replaceAll("\\.ya?ml$", "");
-    }
-
-    static Path home() {
-        return Presets.home();
+    private String precisionKey() {
+        return precision != null ? "--precision" : "recipe key precision";
     }
 }

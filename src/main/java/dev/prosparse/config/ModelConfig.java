@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.prosparse.ProsparseException;
-import dev.prosparse.model.Activation;
 import dev.prosparse.util.AtomicFiles;
 import dev.prosparse.util.Json;
 import dev.prosparse.util.Messages;

@@ -3,7 +3,7 @@ package dev.prosparse.convert;
 import dev.prosparse.ProsparseException;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.CheckpointFiles;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.model.Weights;
 
 /** Validation of a conversion's inputs: the activation and its parameter, and the source checkpoint. */

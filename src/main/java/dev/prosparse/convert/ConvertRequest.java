@@ -1,7 +1,7 @@
 package dev.prosparse.convert;
 
 import dev.prosparse.hub.Preset;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import java.nio.file.Path;
 
 /**

@@ -4,7 +4,7 @@ import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
 import dev.prosparse.io.SafetensorsIndex;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.util.ByteSize;
 import dev.prosparse.util.Durations;
 import dev.prosparse.util.PeakRss;

@@ -3,7 +3,7 @@ package dev.prosparse.convert;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.Sidecar;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.util.Durations;
 import dev.prosparse.util.Hashing;
 import dev.prosparse.util.Json;

@@ -7,10 +7,8 @@ import dev.prosparse.util.Errors;
 import dev.prosparse.util.Hashing;
 import dev.prosparse.util.Json;
 import dev.prosparse.util.Listing;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -24,7 +22,7 @@ import java.util.zip.GZIPInputStream;
  * gzipped ({@code .jsonl.gz}), a plain text file (one document per blank-line-separated block, {@code .txt}
  * or {@code .txt.gz}), or the corpus embedded in the jar ({@code embedded:train}, {@code embedded:valid}).
  */
-public record DataSource(String spec, String field, String specName, String fieldAdvice) {
+public record DataSource(String spec, String field, String specName, String fieldAdvice, boolean lossyUtf8) {
     public static final String EMBEDDED_TRAIN = "embedded:train";
     public static final String EMBEDDED_VALID = "embedded:valid";
     private static final String RESOURCE_DIR = "/dev/prosparse/data/";
@@ -32,6 +30,7 @@ public record DataSource(String spec, String field, String specName, String fiel
     /**
      * @param specName    how the user named the data in messages: "--data" (report) or a recipe key ("data.train")
      * @param fieldAdvice how to choose another JSONL field: "--text-field NAME" or "--set data.text_field=NAME"
+     * @param lossyUtf8   read bytes that are not UTF-8 as U+FFFD (and say how many) instead of refusing the file
      */
     public DataSource {
         if (field == null || field.isBlank()) {
@@ -41,9 +40,18 @@ public record DataSource(String spec, String field, String specName, String fiel
         fieldAdvice = fieldAdvice == null ? "--text-field NAME" : fieldAdvice;
     }
 
+    public DataSource(String spec, String field, String specName, String fieldAdvice) {
+        this(spec, field, specName, fieldAdvice, false);
+    }
+
     /** Data named by the {@code --data} and {@code --text-field} flags. */
     public DataSource(String spec, String field) {
         this(spec, field, null, null);
+    }
+
+    /** The same data, read with lossy UTF-8 decoding or not. */
+    public DataSource withLossyUtf8(boolean lossy) {
+        return new DataSource(spec, field, specName, fieldAdvice, lossy);
     }
 
     /** Data named by a training recipe's {@code key} (data.train, data.eval) and its data.text_field. */
@@ -127,11 +135,17 @@ public record DataSource(String spec, String field, String specName, String fiel
         List<String> docs = new ArrayList<>();
         try (InputStream raw = open();
                 InputStream in = gz ? new GZIPInputStream(raw, 1 << 16) : raw;
-                BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16)) {
+                java.io.BufferedInputStream buffered = new java.io.BufferedInputStream(in, 1 << 16)) {
+            Utf8Lines r = new Utf8Lines(buffered, spec, lossyUtf8, specName.startsWith("--")
+                    ? "--lossy-utf8" : "--set data.lossy_utf8=true (or data.lossy_utf8 in the recipe)");
             if (jsonl) {
                 readJsonl(r, docs, limit);
             } else {
                 readBlocks(r, docs, limit);
+            }
+            if (r.replaced() > 0) {
+                org.slf4j.LoggerFactory.getLogger(DataSource.class).warn("{}: {} byte sequences that are not UTF-8 were"
+                        + " read as U+FFFD (lossy decoding)", spec, r.replaced());
             }
         } catch (NoSuchFileException e) {
             throw missing();
@@ -148,9 +162,9 @@ public record DataSource(String spec, String field, String specName, String fiel
         return docs;
     }
 
-    private void readJsonl(BufferedReader r, List<String> docs, int limit) throws IOException {
+    private void readJsonl(Utf8Lines r, List<String> docs, int limit) throws IOException {
         int lineNo = 0;
-        for (String line; docs.size() < limit && (line = r.readLine()) != null; ) {
+        for (String line; docs.size() < limit && (line = r.next()) != null; ) {
             lineNo++;
             if (line.isBlank()) {
                 continue;
@@ -181,9 +195,9 @@ public record DataSource(String spec, String field, String specName, String fiel
         return String.join(", ", names);
     }
 
-    private static void readBlocks(BufferedReader r, List<String> docs, int limit) throws IOException {
+    private static void readBlocks(Utf8Lines r, List<String> docs, int limit) throws IOException {
         StringBuilder block = new StringBuilder();
-        for (String line; docs.size() < limit && (line = r.readLine()) != null; ) {
+        for (String line; docs.size() < limit && (line = r.next()) != null; ) {
             if (line.isBlank()) {
                 flush(block, docs);
             } else {

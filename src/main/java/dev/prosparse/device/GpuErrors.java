@@ -2,7 +2,6 @@ package dev.prosparse.device;
 
 import ai.djl.Device;
 import dev.prosparse.ProsparseException;
-import dev.prosparse.train.Recipe;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -21,11 +20,14 @@ public final class GpuErrors {
         return false;
     }
 
+    /** The recipe's memory knobs as the error quotes them (plain values: this package sits below {@code train}). */
+    public record Knobs(int batchSize, int seqLen, Precision precision, boolean activationCheckpointing) {}
+
     /**
      * An out-of-memory error at step t as one line (exit 5) with the peak memory and the knobs to turn; any other engine
      * error is rethrown as it is.
      */
-    public static RuntimeException outOfMemory(RuntimeException e, int step, Device device, long peakBytes, Recipe r,
+    public static RuntimeException outOfMemory(RuntimeException e, int step, Device device, long peakBytes, Knobs r,
             Path run, String lastSave) {
         if (!isOutOfMemory(e)) {
             return e;

@@ -7,7 +7,7 @@ import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.TextTokenizer;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.LayerHooks;
 import dev.prosparse.model.LayerWalk;

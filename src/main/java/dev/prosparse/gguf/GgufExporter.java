@@ -6,7 +6,7 @@ import dev.prosparse.config.ModelConfig;
 import dev.prosparse.config.ModelType;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.model.Weights;
 import dev.prosparse.predict.Predictor;
 import dev.prosparse.predict.PredictorFiles;
@@ -45,7 +45,7 @@ public final class GgufExporter {
         List<String> warnings = new ArrayList<>();
         checkSupported(c, sparse, q, warnings);
         if (Files.exists(q.out()) && !q.overwrite()) {
-            throw ProsparseException.usage("--out " + q.out() + " exists; pass --overwrite to replace it");
+            throw ProsparseException.usage("--out " + q.out() + " exists; pass --force to replace it");
         }
         int e = c.hiddenSize(), n = c.intermediateSize(), nPad = paddedFfn(n, q.padFfn(), sparse);
         SpmVocab vocab = GgufTokenizer.vocab(ck);
@@ -94,6 +94,7 @@ public final class GgufExporter {
         }
         checkShapes(ts, c, nPad, sparse);
         String magic = sparse ? "PWRI" : "GGUF";
+        dev.prosparse.util.OutputFolder.createParent(q.out(), "--out"); // as report --out does (docs/paths.md)
         GgufWriter.write(q.out(), magic, kv, ts);
         long bytes;
         try {
@@ -180,7 +181,7 @@ public final class GgufExporter {
                     + " says: this dense GGUF will NOT compute this model (wrong but finite logits)";
             if (!q.force()) {
                 throw ProsparseException.usage(where + ": " + w + ". Export with --predictors DIR for PowerInfer's ReLU path, or pass"
-                        + " --force to write it anyway");
+                        + " --allow-wrong-activation to write it anyway");
             }
             LOG.warn("!!! {} !!!", w);
             warnings.add(w);

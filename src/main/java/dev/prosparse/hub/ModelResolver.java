@@ -166,8 +166,32 @@ public final class ModelResolver {
         if (presetError != null) {
             throw presetError;
         }
+        if (named(spec).stream().anyMatch(d -> Files.isRegularFile(d.resolve("config.json")))) {
+            return new Target(spec, null, null);
+        }
         throw ProsparseException.usage(names.model() + " " + spec + " is not a folder, a preset or a hub id; presets: "
-                + all.names() + " (see 'prosparse presets'); a hub id looks like meta-llama/Llama-2-7b-hf");
+                + all.names() + " (see 'prosparse presets'); a hub id looks like meta-llama/Llama-2-7b-hf; a name also"
+                + " finds a checkpoint folder in " + named(spec).stream().map(Path::getParent).map(Path::toString)
+                .collect(Collectors.joining(" or ")) + " (see docs/paths.md)");
+    }
+
+    /**
+     * Folders a bare name may denote besides a preset: {@code <home>/checkpoints/<name>} and the project's test
+     * fixtures beside the install, {@code <home>/../shared/fixtures/models/<name>} (or {@code -Dprosparse.fixtures}),
+     * where the tiny recipes' models live (see {@code docs/paths.md}).
+     */
+    private List<Path> named(String spec) {
+        Path fixtures = Path.of(System.getProperty("prosparse.fixtures", home.resolve("../shared/fixtures/models").toString()));
+        return List.of(home.resolve("checkpoints").resolve(spec), fixtures.toAbsolutePath().normalize().resolve(spec));
+    }
+
+    /** A recipe's {@code model} as a checkpoint folder; a preset's folder is checked against the preset's dimensions. */
+    public static Path forRecipe(String spec, boolean download) {
+        Resolved m = new ModelResolver(Presets.home(), HubEnv.fromSystem(), Names.RECIPE).resolve(spec, null, "main", download);
+        if (m.preset() != null) {
+            m.preset().check(dev.prosparse.config.ModelConfig.read(m.dir()), m.dir());
+        }
+        return m.dir();
     }
 
     private Lookup lookup(Target t, String revision) {
@@ -180,6 +204,9 @@ public final class ModelResolver {
             // checkpoints/org/name, as `huggingface-cli download org/name --local-dir checkpoints/org/name` makes it;
             // never checkpoints/name alone, which another org's model of the same name would match by mistake
             bundled.add(home.resolve("checkpoints").resolve(t.hubId));
+        }
+        if (t.preset == null && t.hubId == null) {
+            bundled.addAll(named(t.name));
         }
         for (Path b : bundled.stream().distinct().collect(Collectors.toList())) {
             looked.add(b);

@@ -8,7 +8,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import dev.prosparse.util.Torch;
 
 /**
- * The statistics that must not be computed in float16 (issue 10, fp16-mixed), done on the autograd graph. DJL's
+ * The statistics that must not be computed in float16 (fp16-mixed, docs/gpu.md), done on the autograd graph. DJL's
  * {@code toType} is not recorded by autograd, so the casts here are ops that are: {@link #of} widens by type promotion
  * (x + a float32 zero of shape [1]), {@link #narrow} narrows through {@code cumprod(x, dim, dtype)} over an added axis
  * of size 1 (an exact copy whose backward passes the gradient through). On float32 inputs every helper is exactly the

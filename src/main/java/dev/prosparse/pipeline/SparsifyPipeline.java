@@ -12,7 +12,7 @@ import dev.prosparse.hub.HubEnv;
 import dev.prosparse.hub.ModelResolver;
 import dev.prosparse.hub.Presets;
 import dev.prosparse.io.HfCheckpoint;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.predict.PredictorRun;
 import dev.prosparse.train.Recipe;
 import dev.prosparse.train.RunDir;

@@ -14,7 +14,7 @@ import dev.prosparse.device.DeviceSetup;
 import dev.prosparse.device.DeviceSpec;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
 import dev.prosparse.util.Json;

@@ -50,7 +50,7 @@ final class ChartFonts {
             return;
         }
         try {
-            Path dir = Path.of(System.getProperty("java.io.tmpdir"), "prosparse-fonts-" + dev.prosparse.cli.Main.version()
+            Path dir = Path.of(System.getProperty("java.io.tmpdir"), "prosparse-fonts-" + dev.prosparse.util.BuildInfo.version()
                     + "-" + System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9_.-]", "_"));
             Files.createDirectories(dir);
             Path regular = copy(REGULAR, dir), boldFile = copy(BOLD, dir);

@@ -10,7 +10,7 @@ import dev.prosparse.data.TokenStream;
 import dev.prosparse.data.WindowBatch;
 import dev.prosparse.data.WindowBatches;
 import dev.prosparse.io.CheckpointFiles;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.LayerHooks;
 import dev.prosparse.model.LayerTensor;

@@ -2,7 +2,7 @@ package dev.prosparse.sparsity;
 
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.EvalWindows;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 
 /**
  * One evaluation of {@code report sparsity}: one model, one activation, one set of windows. Every rendering

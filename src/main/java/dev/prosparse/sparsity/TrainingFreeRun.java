@@ -77,7 +77,7 @@ public final class TrainingFreeRun {
                 TrainingFree tf = new TrainingFree(model, base, stream, windows, req.batchSize());
                 TrainingFree.Found[] found = new TrainingFree.Found[2];
                 for (TrainingFree.Method m : TrainingFree.Method.values()) {
-                    LOG.info("{}: searching {} thresholds for perplexity within +{}% ({} evaluations)", r.modelPath(), m.label,
+                    LOG.info("{}: searching per-layer thresholds, {}, for perplexity within +{}% ({} evaluations)", r.modelPath(), m.label,
                             String.format(Locale.ROOT, "%.3g", 100 * budget), TrainingFree.BISECTIONS);
                     found[m.ordinal()] = Torch.noGrad(() -> tf.search(m, budget, r.result(), CALIBRATION_WINDOWS));
                 }

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.DType;
 import dev.prosparse.io.Sidecar;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.model.Weights;
 import dev.prosparse.util.Hashing;
 import dev.prosparse.util.Json;

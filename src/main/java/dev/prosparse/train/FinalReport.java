@@ -1,7 +1,7 @@
 package dev.prosparse.train;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.report.TargetOutcome;
 import dev.prosparse.sparsity.SparsityResult;
 import dev.prosparse.util.Json;

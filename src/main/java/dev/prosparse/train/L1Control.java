@@ -41,7 +41,7 @@ public record L1Control(double targetSparsity, double lambdaInit, double lambdaM
 
     /** The one-line rule for stage tables, quoted in errors and docs. */
     static final String TABLE_RULE = "with l1.target_sparsity the stage table's l1_lambda values only shape the target"
-            + " (as fractions of the last stage's l1_lambda), so stage 0 must have l1_lambda 0, and the last stage's"
+            + " (as fractions of the last stage's l1_lambda), so stage 1 must have l1_lambda 0, and the last stage's"
             + " l1_lambda must be > 0 and the table's largest";
 
     /** Checks the values and that the stage table can carry a target (see {@link #TABLE_RULE}). */
@@ -61,9 +61,9 @@ public record L1Control(double targetSparsity, double lambdaInit, double lambdaM
         check(source, "cap_patience", capPatience >= 1, "≥ 1 (steps), e.g. 100");
         String problem = null;
         if (stages.size() < 2) {
-            problem = "the table has one stage; add a stage 0 (l1_lambda 0) and at least one stage after it";
+            problem = "the table has one stage; add a first stage (l1_lambda 0) and at least one stage after it";
         } else if (stages.get(0).l1Lambda() != 0) {
-            problem = "stage 0 (" + stages.get(0).name() + ") has l1_lambda " + fmt(stages.get(0).l1Lambda()) + ", not 0";
+            problem = "stage 1 (" + stages.get(0).name() + ") has l1_lambda " + fmt(stages.get(0).l1Lambda()) + ", not 0";
         } else {
             double last = stages.get(stages.size() - 1).l1Lambda();
             double max = stages.stream().mapToDouble(Stage::l1Lambda).max().orElse(0);

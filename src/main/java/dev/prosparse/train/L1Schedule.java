@@ -26,10 +26,10 @@ public final class L1Schedule {
         for (int i = 0; i < stages.size(); i++) {
             Stage s = stages.get(i);
             if (s.steps() <= 0) {
-                throw ProsparseException.usage("stages[" + i + "] (" + s.name() + "): steps must be ≥ 1, got " + s.steps());
+                throw ProsparseException.usage("stage " + (i + 1) + " (" + s.name() + "): steps must be ≥ 1, got " + s.steps());
             }
             if (!(s.l1Lambda() >= 0) || Double.isInfinite(s.l1Lambda())) {
-                throw ProsparseException.usage("stages[" + i + "] (" + s.name() + "): l1_lambda must be a finite number ≥ 0, got "
+                throw ProsparseException.usage("stage " + (i + 1) + " (" + s.name() + "): l1_lambda must be a finite number ≥ 0, got "
                         + s.l1Lambda());
             }
             t += s.steps();

@@ -61,16 +61,19 @@ public record Recipe(
         AttentionKernel attention,
         boolean phaseTiming) {
 
-    /** @param train training text; @param eval evaluation text; @param textField JSONL field */
-    public record Data(String train, String eval, String textField) {
+    /**
+     * @param train training text; @param eval evaluation text; @param textField JSONL field
+     * @param lossyUtf8 read bytes that are not UTF-8 as U+FFFD instead of refusing the file (optional key, default false)
+     */
+    public record Data(String train, String eval, String textField, boolean lossyUtf8) {
         /** The training text, named in messages by its recipe key. */
         public DataSource trainSource() {
-            return DataSource.ofRecipe(train, textField, "data.train");
+            return DataSource.ofRecipe(train, textField, "data.train").withLossyUtf8(lossyUtf8);
         }
 
         /** The evaluation text, named in messages by its recipe key. */
         public DataSource evalSource() {
-            return DataSource.ofRecipe(eval, textField, "data.eval");
+            return DataSource.ofRecipe(eval, textField, "data.eval").withLossyUtf8(lossyUtf8);
         }
     }
 
@@ -188,6 +191,9 @@ public record Recipe(
                     root.set(k, YAML.valueToTree(v));
                 }
             });
+            if (root.get("data") instanceof ObjectNode data && !data.has("lossy_utf8")) {
+                data.put("lossy_utf8", false); // optional: docs/recipes.md
+            }
             if (root.get("optimizer") instanceof ObjectNode opt) {
                 Optimizer.OPTIONAL_KEYS.forEach((k, v) -> {
                     if (!opt.has(k)) {
@@ -263,6 +269,18 @@ public record Recipe(
             } else if (node instanceof ArrayNode && k.matches("\\d+")) {
                 ArrayNode arr = (ArrayNode) node;
                 int idx = Integer.parseInt(k);
+                if (i == 1 && keys[0].equals("stages")) {
+                    // stages are numbered from 1 for users (docs/paths.md#stages)
+                    if (idx < 1) {
+                        throw ProsparseException.usage("--set " + override + ": stages are numbered from 1; the first stage"
+                                + " is stages.1 (for example --set stages.1.l1_lambda=0)");
+                    }
+                    if (idx > arr.size()) {
+                        throw ProsparseException.usage("--set " + override + ": stage " + idx + " is past the end of 'stages' ("
+                                + arr.size() + " stages, numbered 1.." + arr.size() + ")");
+                    }
+                    idx--;
+                }
                 if (idx >= arr.size()) {
                     throw ProsparseException.usage("--set " + override + ": index " + idx + " is past the end of '"
                             + String.join(".", java.util.Arrays.copyOf(keys, i)) + "' (" + arr.size() + " entries)");
@@ -340,6 +358,11 @@ public record Recipe(
         if (!ok) {
             throw ProsparseException.usage(source + ": key '" + key + "' must be " + expected);
         }
+    }
+
+    /** The memory knobs an out-of-memory error names (see {@link dev.prosparse.device.GpuErrors}). */
+    public dev.prosparse.device.GpuErrors.Knobs memoryKnobs() {
+        return new dev.prosparse.device.GpuErrors.Knobs(batchSize, seqLen, precision, activationCheckpointing);
     }
 
     /** The resolved recipe as YAML (logged at start and saved in the run folder). */

@@ -120,7 +120,7 @@ final class RecipeSchema {
             }
             Type item = ((ParameterizedType) type).getActualTypeArguments()[0];
             for (int i = 0; i < node.size(); i++) {
-                value(item, node.get(i), join(path, String.valueOf(i)), problems);
+                value(item, node.get(i), join(path, String.valueOf(path.equals("stages") ? i + 1 : i)), problems); // stages count from 1
             }
         } else if (raw.isRecord()) {
             record(raw, node, path, problems);

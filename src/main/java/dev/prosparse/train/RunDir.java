@@ -74,6 +74,20 @@ public final class RunDir {
         return String.format("step-%06d", step);
     }
 
+    /**
+     * Where a new run goes: {@code <output_dir>/<name>}, a relative output_dir taken from the current directory as
+     * every path argument is (see {@code docs/paths.md}); the name defaults to {@code <recipe>-<yyyyMMdd-HHmmss>}.
+     *
+     * @param config  the recipe file as given (null for the built-in demo recipe), which names the run
+     * @param runName {@code --run-name}, or null
+     */
+    public static Path newRunPath(Recipe recipe, Path config, String runName) {
+        String recipeName = config == null ? "demo" : config.getFileName().toString().replaceAll("\\.ya?ml$", "");
+        String name = runName != null ? runName
+                : recipeName + "-" + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        return Path.of(recipe.outputDir()).toAbsolutePath().resolve(name).normalize();
+    }
+
     /** Creates a new run folder; an existing non-empty one is refused. */
     public static RunDir create(Path dir, String recipeYaml) {
         try {

@@ -56,7 +56,7 @@ public final class TargetSparsityController implements LambdaPolicy {
     /** A one-line description for the start of a run's log. */
     public String describe() {
         return String.format(Locale.ROOT, "λ from a target-sparsity controller: target %.2f%% at step %d, following the"
-                + " stage table's shape after stage 0 (%d steps, no L1); λ starts at %s, within [%s, %s]; kp %s, ki %s,"
+                + " stage table's shape after stage 1 (%d steps, no L1); λ starts at %s, within [%s, %s]; kp %s, ki %s,"
                 + " lookahead %d steps", 100 * c.targetSparsity(), schedule.totalSteps(), schedule.end(0), c.lambdaInit(),
                 c.lambdaMin(), c.lambdaMax(), c.kp(), c.ki(), c.lookahead());
     }
@@ -94,7 +94,7 @@ public final class TargetSparsityController implements LambdaPolicy {
         }
         if (Double.isNaN(s0)) {
             s0 = avg;
-            LOG.info(String.format(Locale.ROOT, "stage 0 ended at %.2f%% training-batch sparsity; the target ramps from there"
+            LOG.info(String.format(Locale.ROOT, "stage 1 ended at %.2f%% training-batch sparsity; the target ramps from there"
                     + " to %.2f%%", 100 * s0, 100 * c.targetSparsity()));
         }
         if (schedule.stageAt(t) == 0) {

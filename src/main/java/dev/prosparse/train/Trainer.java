@@ -15,7 +15,7 @@ import dev.prosparse.device.LossScaler;
 import dev.prosparse.device.Precision;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
 import dev.prosparse.report.RunReports;
@@ -266,7 +266,7 @@ public final class Trainer {
                 try {
                     afterStep(s, t, lambda, lr);
                 } catch (ai.djl.engine.EngineException e) {
-                    throw GpuErrors.outOfMemory(e, t, s.device, s.gpuPeak, recipe, run.path(), lastSave(s.lastSaved));
+                    throw GpuErrors.outOfMemory(e, t, s.device, s.gpuPeak, recipe.memoryKnobs(), run.path(), lastSave(s.lastSaved));
                 }
             }
         }
@@ -279,7 +279,7 @@ public final class Trainer {
             s.gpuPeak = Math.max(s.gpuPeak, DeviceSetup.gpuMemoryUsed(s.device));
             return stats.withGpuPeak(s.gpuPeak);
         } catch (ai.djl.engine.EngineException e) {
-            throw GpuErrors.outOfMemory(e, t, s.device, Math.max(s.gpuPeak, DeviceSetup.gpuMemoryUsed(s.device)), recipe,
+            throw GpuErrors.outOfMemory(e, t, s.device, Math.max(s.gpuPeak, DeviceSetup.gpuMemoryUsed(s.device)), recipe.memoryKnobs(),
                     run.path(), lastSave(s.lastSaved));
         }
     }
@@ -403,11 +403,11 @@ public final class Trainer {
                             + " gradients): the gradients overflow even unscaled, so training has diverged; nothing after"
                             + " the last good checkpoint was saved. Last good checkpoint: %s. Lower the learning rate"
                             + " (--set optimizer.lr=…) or λ, or use --precision fp32, and continue with --resume %s", t,
-                    schedule.stageAt(t), lambda, scaler.skipped(), last, run.path()));
+                    schedule.stageAt(t) + 1, lambda, scaler.skipped(), last, run.path()));
         }
         return new ProsparseException(ProsparseException.Kind.DIVERGED, String.format(Locale.ROOT,
                 "the loss or the gradients became NaN or infinite at step %d (stage %d, λ=%.4g); nothing after the last"
                         + " good checkpoint was saved. Last good checkpoint: %s. Lower the learning rate (--set optimizer.lr=…)"
-                        + " or λ and continue with --resume %s", t, schedule.stageAt(t), lambda, last, run.path()));
+                        + " or λ and continue with --resume %s", t, schedule.stageAt(t) + 1, lambda, last, run.path()));
     }
 }

@@ -8,7 +8,7 @@ import dev.prosparse.hub.HubEnv;
 import dev.prosparse.hub.ModelResolver;
 import dev.prosparse.hub.Preset;
 import dev.prosparse.hub.Presets;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.plan.Capacity;
 import dev.prosparse.plan.MemoryPlan;
 import dev.prosparse.plan.ModelShape;

@@ -39,4 +39,35 @@ public final class OutputFolder {
                     + "); choose another " + flag + " or make it writable", e);
         }
     }
+
+    /** Creates the missing parent folders of an output file (after its checks, before it is written). */
+    public static void createParent(Path file, String flag) {
+        Path parent = file.toAbsolutePath().normalize().getParent();
+        if (parent == null || Files.isDirectory(parent)) {
+            return;
+        }
+        checkWritable(parent, flag);
+        try {
+            Files.createDirectories(parent);
+        } catch (IOException e) {
+            throw ProsparseException.io("Cannot create the folder " + parent + " for " + flag + " " + file + ": "
+                    + Errors.describe(e), e);
+        }
+    }
+
+    /**
+     * Refuses to replace outputs that exist unless {@code --force} was given (docs/paths.md): names the files found.
+     *
+     * @param names the files the command would write into {@code dir}
+     */
+    public static void refuseExisting(Path dir, java.util.Collection<String> names, boolean force, String flag) {
+        if (force || !Files.isDirectory(dir)) {
+            return;
+        }
+        java.util.List<String> there = names.stream().filter(n -> Files.exists(dir.resolve(n))).sorted().toList();
+        if (!there.isEmpty()) {
+            throw ProsparseException.usage(flag + " " + dir + " already holds " + String.join(", ", there)
+                    + "; pass --force to replace them, or choose another " + flag);
+        }
+    }
 }

@@ -1,6 +1,8 @@
 package dev.prosparse.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -109,5 +111,36 @@ class HelpScreensTest {
             }
         });
         return out;
+    }
+
+    @Test
+    void helpCommandAndTopLevelDescriptionReadWell() {
+        Cli r = Cli.run("help");
+        assertEquals(0, r.exitCode(), r.err());
+        assertFalse(r.out().contains("%n"), "a raw %n in: " + r.out());
+        assertTrue(r.out().contains("  help ") && r.out().contains("Display help information"), r.out());
+        String top = String.join(" ", r.out().lines().toList());
+        for (String family : List.of("Llama 2", "Mistral", "Qwen2", "Qwen3", "MiniCPM")) {
+            assertTrue(top.contains(family), "the top-level description names " + family + ": " + r.out());
+        }
+    }
+
+    /** Source lines of a description are not line breaks: picocli wraps the joined paragraph at the screen width. */
+    @Test
+    void descriptionsAreWrappedAtTheWidthNotMidSentence() {
+        assertArrayEquals(new String[] {"one two three", "", "four"},
+                CommandListSection.paragraphs(new String[] {"one two", " three", "", "four"}));
+        Cli r = Cli.run("predictors", "train", "--help");
+        List<String> lines = r.out().lines().toList();
+        int start = 1;
+        while (lines.get(start).startsWith(" ")) {
+            start++; // the synopsis's continuation lines
+        }
+        int checked = 0;
+        for (int i = start; !lines.get(i + 1).isBlank() && !lines.get(i + 1).startsWith(" "); i++, checked++) {
+            String next = lines.get(i + 1).strip().split(" ")[0];
+            assertTrue(lines.get(i).length() + 1 + next.length() > WIDTH - 1, "line " + i + " ends early: '" + lines.get(i) + "'");
+        }
+        assertTrue(checked >= 4, "the description spans lines: " + r.out());
     }
 }

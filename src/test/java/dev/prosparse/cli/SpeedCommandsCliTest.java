@@ -44,7 +44,7 @@ class SpeedCommandsCliTest {
         Files.writeString(out, "keep");
         Cli c = Cli.run("export", "gguf", "--model", TINY, "--out", out.toString());
         assertEquals(2, c.exitCode());
-        assertTrue(c.err().contains("--overwrite"), c.err());
+        assertTrue(c.err().contains("--force"), c.err());
         assertEquals("keep", Files.readString(out));
         c = Cli.run("export", "gguf", "--model", TINY, "--predictors", dir.toString(), "--out", dir.resolve("y.gguf").toString());
         assertEquals(2, c.exitCode());

@@ -26,7 +26,7 @@ class TrainTargetCliTest {
     @Test
     void targetWithAContradictingTable(@TempDir Path tmp) {
         Cli r = Cli.run("train", "--config", "configs/train/fixed-l1-tiny.yaml", "--target-sparsity", "0.9",
-                "--set", "stages.0.l1_lambda=2", "--set", "output_dir=" + tmp, "--run-name", "x");
+                "--set", "stages.1.l1_lambda=2", "--set", "output_dir=" + tmp, "--run-name", "x");
         assertEquals(2, r.exitCode(), r.err());
         assertEquals(1, r.errorLines(), r.err());
         assertTrue(r.err().contains("contradicts 'stages'"), r.err());

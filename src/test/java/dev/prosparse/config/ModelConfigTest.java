@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.prosparse.Fixtures;
 import dev.prosparse.ProsparseException;
-import dev.prosparse.model.Activation;
 import dev.prosparse.util.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;

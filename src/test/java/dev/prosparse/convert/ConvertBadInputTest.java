@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.prosparse.Fixtures;
 import dev.prosparse.ProsparseException;
 import dev.prosparse.io.SafetensorsIndex;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.util.Json;
 import java.io.IOException;
 import java.nio.file.Files;

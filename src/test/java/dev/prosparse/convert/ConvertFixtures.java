@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.prosparse.Fixtures;
 import dev.prosparse.cli.Main;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -11,11 +11,11 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.prosparse.Fixtures;
-import dev.prosparse.TorchTest;
+import dev.prosparse.TorchTestBase;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.SafetensorsFile;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
 import dev.prosparse.util.Json;
@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * equals {@code report sparsity --act …} on the source — for every model family (windows of 80 tokens, longer than
  * tiny-mistral's 64-token sliding window).
  */
-class ConvertLoadTest extends TorchTest {
+class ConvertLoadTest extends TorchTestBase {
     @TempDir
     Path tmp;
 

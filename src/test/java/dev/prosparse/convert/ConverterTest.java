@@ -15,7 +15,7 @@ import dev.prosparse.io.DType;
 import dev.prosparse.io.FloatCodec;
 import dev.prosparse.io.SafetensorsFile;
 import dev.prosparse.io.SafetensorsIndex;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.util.Hashing;
 import dev.prosparse.util.Json;
 import java.io.IOException;

@@ -8,7 +8,7 @@ import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.DType;
 import dev.prosparse.io.SafetensorsWriter;
 import dev.prosparse.io.SafetensorsWriter.TensorSource;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
 import dev.prosparse.util.Torch;
@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Prepares the one-off transformers check of {@code scripts/check_hf_load.py}: converts a fixture (default
+ * Prepares the one-off transformers check of {@code scripts/check-hf-load.py}: converts a fixture (default
  * tiny-llama) to relu into {@code <dir>/<fixture>-relu} and writes our logits to {@code <dir>/<fixture>-relu.ours.safetensors}
  * ({@code input_ids} I64 [2, 128]: the first two 128-token windows of the checkpoint's own token stream of the
  * validation text, longer than tiny-mistral's 64-token sliding window and tiny-llama3's 64-token original context;

@@ -1,6 +1,6 @@
 package dev.prosparse.convert;
 
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import java.nio.file.Path;
 
 /**

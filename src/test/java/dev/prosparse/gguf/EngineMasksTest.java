@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
-import dev.prosparse.TorchTest;
+import dev.prosparse.TorchTestBase;
 import dev.prosparse.util.Torch;
 import org.junit.jupiter.api.Test;
 
 /** The engine's F16 rounding of the predictor's inputs and the count of decisions near the threshold, by hand. */
-class EngineMasksTest extends TorchTest {
+class EngineMasksTest extends TorchTestBase {
 
     @Test
     void inputsAreRoundedToF16NearestEven() {

@@ -1,5 +1,6 @@
 package dev.prosparse.model;
 
+import dev.prosparse.config.Activation;
 import static dev.prosparse.model.GoldenModelTest.relErr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.prosparse.Fixtures;
-import dev.prosparse.TorchTest;
+import dev.prosparse.TorchTestBase;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.util.Torch;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * written in Java) where the golden files do not reach: past a sliding window. Its logits and gradients against
  * transformers' golden values are in {@link GoldenModelTest#gradientsMatchTransformers}.
  */
-class FusedAttentionTest extends TorchTest {
+class FusedAttentionTest extends TorchTestBase {
 
     /**
      * tiny-mistral slides a 64-token window; windows of 96 tokens take the masked kernel. It must agree with the eager

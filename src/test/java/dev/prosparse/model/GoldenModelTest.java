@@ -1,5 +1,6 @@
 package dev.prosparse.model;
 
+import dev.prosparse.config.Activation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,7 +11,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.prosparse.Fixtures;
-import dev.prosparse.TorchTest;
+import dev.prosparse.TorchTestBase;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.SafetensorsFile;
@@ -31,7 +32,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The forward pass and its gradients against what HuggingFace transformers computes
  * ({@code fixtures/golden}), to the tolerances of {@code fixtures/README.md}.
  */
-class GoldenModelTest extends TorchTest {
+class GoldenModelTest extends TorchTestBase {
     static final String[] MODELS = {"tiny-llama", "small-llama", "tiny-minicpm",
         "tiny-llama3", "tiny-qwen2", "tiny-qwen3", "tiny-mistral"};
     static final String[] ACTS = {"silu", "relu", "fatrelu", "drelu", "relu2", "shiftrelu"};

@@ -1,5 +1,6 @@
 package dev.prosparse.model;
 
+import dev.prosparse.config.Activation;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,7 +10,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.prosparse.Fixtures;
-import dev.prosparse.TorchTest;
+import dev.prosparse.TorchTestBase;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.util.Torch;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * through a streamed-style source reproduce transformers' logits, the hooks see every layer in order, an override
  * that keeps x1 changes nothing, and one that zeroes x1 is seen by the observer and changes the logits.
  */
-class LayerWalkTest extends TorchTest {
+class LayerWalkTest extends TorchTestBase {
     private static final String MODEL = "tiny-minicpm";
 
     @Test

@@ -8,7 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.prosparse.TorchTest;
+import dev.prosparse.TorchTestBase;
 import dev.prosparse.util.Torch;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * float16 gradients. On the CPU libtorch runs each {@code _foreach_*} op as a loop of the same per-tensor op, so the
  * update is bit-identical; the gradient norm sums per-tensor norms in another order, so it agrees to float32 rounding.
  */
-class FusedStepTest extends TorchTest {
+class FusedStepTest extends TorchTestBase {
     private static final long[][] SHAPES = {{7, 5}, {13}, {3, 4, 6}, {1}, {64, 3}, {1000, 1000}};
 
     private static Map<String, NDArray> randoms(NDManager m, long seed, double scale) {

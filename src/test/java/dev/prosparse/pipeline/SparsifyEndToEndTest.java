@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.prosparse.Fixtures;
-import dev.prosparse.TorchTest;
+import dev.prosparse.TorchTestBase;
 import dev.prosparse.cli.Cli;
 import dev.prosparse.gguf.GgufReader;
 import dev.prosparse.predict.ModelIdentity;
@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code prosparse sparsify} end to end on tiny-llama with a short recipe (6 steps, tiny predictors), interrupted
  * twice — inside the training, then after the predictors — and re-run: each re-run skips the finished steps.
  */
-class SparsifyEndToEndTest extends TorchTest {
+class SparsifyEndToEndTest extends TorchTestBase {
 
     static List<String> args(Path out, String target) {
         List<String> a = new ArrayList<>(List.of("sparsify", "--model", Fixtures.model("tiny-llama").toString(),

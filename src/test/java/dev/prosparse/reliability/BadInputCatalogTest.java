@@ -263,10 +263,10 @@ class BadInputCatalogTest {
         c.add(new Case(tr, "`l1.target_sparsity: 0`", USAGE, d -> Recipe.load(tiny, List.of("l1.target_sparsity=0"))));
         c.add(new Case(tr, "`--target-sparsity 90` (a percentage)", USAGE, d -> command(new TrainCommand(), "--config",
                 tiny.toString(), "--target-sparsity", "90", "--set", "output_dir=" + d)));
-        c.add(new Case(tr, "Target with a stage 0 that has L1 (`stages.0.l1_lambda: 0.5`)", USAGE, d -> Recipe.load(tiny,
-                List.of("l1.target_sparsity=0.9", "stages.0.l1_lambda=0.5"))));
+        c.add(new Case(tr, "Target with a first stage that has L1 (`stages.1.l1_lambda: 0.5`)", USAGE, d -> Recipe.load(tiny,
+                List.of("l1.target_sparsity=0.9", "stages.1.l1_lambda=0.5"))));
         c.add(new Case(tr, "Target with a last stage below the table's largest λ", USAGE, d -> Recipe.load(tiny,
-                List.of("l1.target_sparsity=0.9", "stages.5.l1_lambda=10"))));
+                List.of("l1.target_sparsity=0.9", "stages.6.l1_lambda=10"))));
         c.add(new Case(tr, "Target with a one-stage table", USAGE, d -> Recipe.load(Fixtures.repo().resolve(
                 "configs/train/vanilla-relu-tiny.yaml"), List.of("l1.target_sparsity=0.9"))));
         c.add(new Case(tr, "`l1.lambda_max` below `l1.lambda_min`", USAGE, d -> Recipe.load(tiny,

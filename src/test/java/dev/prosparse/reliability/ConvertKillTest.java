@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.prosparse.Fixtures;
 import dev.prosparse.config.ModelConfig;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

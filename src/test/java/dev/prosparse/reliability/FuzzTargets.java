@@ -7,7 +7,7 @@ import dev.prosparse.io.DType;
 import dev.prosparse.io.SafetensorsFile;
 import dev.prosparse.io.SafetensorsIndex;
 import dev.prosparse.io.TensorInfo;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;

@@ -2,6 +2,7 @@ package dev.prosparse.reliability;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,7 +67,7 @@ class SeededMutationTest {
             assertArrayEquals(x, mutant(corpus, b), "input " + i);
             differ += Arrays.equals(x, mutant(corpus, c)) ? 0 : 1;
         }
-        assertEquals(true, differ > 150, "another seed should give other inputs; differed " + differ + " of 200");
+        assertTrue(differ > 150, "another seed should give other inputs; differed " + differ + " of 200");
     }
 
     static List<byte[]> corpus(String target) {

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Charts render on a machine without system fonts (issue 10: minimal containers, the GPU machines): a child JVM whose
+ * Charts render on a machine without system fonts (docs/gpu.md: minimal containers, the GPU machines): a child JVM whose
  * fontconfig sees no font at all (and whose JRE font cache and font path are empty) draws both charts with the font
  * shipped in the jar, text included.
  */

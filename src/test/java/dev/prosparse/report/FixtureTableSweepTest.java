@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.prosparse.Fixtures;
 import dev.prosparse.data.DataSource;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.sparsity.SparsityReport;
 import dev.prosparse.sparsity.SparsityRun;
 import dev.prosparse.util.Json;

@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.prosparse.Fixtures;
-import dev.prosparse.TorchTest;
+import dev.prosparse.TorchTestBase;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.EvalWindows;
 import dev.prosparse.data.TokenStream;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.SafetensorsFile;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
 import dev.prosparse.sparsity.SparsityEvaluator;
@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * transformers computed, and every format (text, JSON, CSV, Markdown, chart data) carries the same per-layer
  * values, for one report and for a side-by-side comparison.
  */
-class SparsityFormatsGoldenTest extends TorchTest {
+class SparsityFormatsGoldenTest extends TorchTestBase {
     static final String[] ACTS = {"relu", "fatrelu"};
     /** "exact up to a few entries whose pre-activation sits within 1e-6 of the threshold" (fixtures README). */
     static final int ZERO_COUNT_SLACK = 3;

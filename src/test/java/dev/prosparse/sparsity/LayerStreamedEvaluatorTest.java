@@ -7,13 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.prosparse.Fixtures;
-import dev.prosparse.TorchTest;
+import dev.prosparse.TorchTestBase;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.EvalWindows;
 import dev.prosparse.data.TokenStream;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
 import java.nio.file.Path;
@@ -22,7 +22,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Layer-by-layer evaluation gives the whole-model numbers: zero counts exactly, loss to 1e-6 relative. */
-class LayerStreamedEvaluatorTest extends TorchTest {
+class LayerStreamedEvaluatorTest extends TorchTestBase {
 
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"tiny-llama, relu, 0", "tiny-minicpm, relu, 0", "tiny-minicpm, fatrelu, 0.01", "tiny-llama, silu, 0",

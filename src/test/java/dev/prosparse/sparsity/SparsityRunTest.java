@@ -9,7 +9,7 @@ import dev.prosparse.Fixtures;
 import dev.prosparse.ProsparseException;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.DataSource;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

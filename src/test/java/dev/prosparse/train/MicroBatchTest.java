@@ -10,11 +10,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.prosparse.Fixtures;
-import dev.prosparse.TorchTest;
+import dev.prosparse.TorchTestBase;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.SafetensorsFile;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.model.AttentionKernel;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
@@ -31,7 +31,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * fp16-mixed compute copies deliver float32 gradients to the masters that agree with the float32 pass to float16
  * accuracy.
  */
-class MicroBatchTest extends TorchTest {
+class MicroBatchTest extends TorchTestBase {
 
     /** The two golden input windows of a fixture model (real text). */
     static long[] ids(String model) {

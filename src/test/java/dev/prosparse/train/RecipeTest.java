@@ -62,7 +62,7 @@ class RecipeTest {
 
     @Test
     void overridesReachNestedKeysAndListItems() {
-        Recipe r = Recipe.load(null, List.of("optimizer.lr=2e-5", "stages.1.l1_lambda=0.25", "optimizer.betas=[0.8, 0.9]",
+        Recipe r = Recipe.load(null, List.of("optimizer.lr=2e-5", "stages.2.l1_lambda=0.25", "optimizer.betas=[0.8, 0.9]",
                 "final_threshold=null"));
         assertEquals(2e-5, r.optimizer().lr());
         assertEquals(0.25, r.stages().get(1).l1Lambda());
@@ -75,8 +75,8 @@ class RecipeTest {
         ProsparseException e = assertThrows(ProsparseException.class, () -> Recipe.load(null, List.of("optimizer.lrr=1")));
         assertTrue(e.getMessage().contains("'optimizer.lrr'"), e.getMessage());
         assertTrue(e.getMessage().contains("weight_decay"), "lists valid keys: " + e.getMessage());
-        e = assertThrows(ProsparseException.class, () -> Recipe.load(null, List.of("stages.0.lamda=1")));
-        assertTrue(e.getMessage().contains("stages.0.lamda"), e.getMessage());
+        e = assertThrows(ProsparseException.class, () -> Recipe.load(null, List.of("stages.1.lamda=1")));
+        assertTrue(e.getMessage().contains("stages.1.lamda"), e.getMessage());
     }
 
     /** A typo inside the list of stages names the typo, the key it left missing and the closest valid key. */
@@ -87,8 +87,8 @@ class RecipeTest {
                 .replace("{name: hold-2,    steps: 12, l1_lambda: 10.0", "{name: hold-2,    steps: 12, l1_lamda: 10.0"));
         ProsparseException e = assertThrows(ProsparseException.class, () -> Recipe.load(typo, List.of()));
         assertEquals(2, e.exitCode());
-        assertEquals(typo + ": unknown key 'stages.5.l1_lamda' (did you mean 'l1_lambda'?); valid keys there: name, steps,"
-                + " l1_lambda, ramp; missing key 'stages.5.l1_lambda' (a number)", e.getMessage());
+        assertEquals(typo + ": unknown key 'stages.6.l1_lamda' (did you mean 'l1_lambda'?); valid keys there: name, steps,"
+                + " l1_lambda, ramp; missing key 'stages.6.l1_lambda' (a number)", e.getMessage());
         assertFalse(e.getMessage().contains("creator"), "no Jackson internals: " + e.getMessage());
     }
 
@@ -113,17 +113,21 @@ class RecipeTest {
         assertTrue(e.getMessage().contains("unknown key 'data.textfield' (did you mean 'text_field'?)"), e.getMessage());
         // numbers YAML reads as text still bind (YAML 1.1 reads 2e-5 as a string)
         assertEquals(2e-5, Recipe.load(null, List.of("optimizer.lr=2e-5")).optimizer().lr());
-        assertEquals(12, Recipe.load(null, List.of("stages.5.steps='12'")).stages().get(5).steps());
+        assertEquals(12, Recipe.load(null, List.of("stages.6.steps='12'")).stages().get(5).steps());
     }
 
     @Test
     void badValuesNameTheKey(@TempDir Path tmp) throws IOException {
         ProsparseException e = assertThrows(ProsparseException.class, () -> Recipe.load(null, List.of("batch_size=0")));
         assertTrue(e.getMessage().contains("batch_size"), e.getMessage());
-        e = assertThrows(ProsparseException.class, () -> Recipe.load(null, List.of("stages.0.ramp=cosine")));
+        e = assertThrows(ProsparseException.class, () -> Recipe.load(null, List.of("stages.1.ramp=cosine")));
         assertTrue(e.getMessage().contains("ramp"), e.getMessage());
         e = assertThrows(ProsparseException.class, () -> Recipe.load(null, List.of("stages.9.steps=1")));
-        assertTrue(e.getMessage().contains("index 9"), e.getMessage());
+        assertTrue(e.getMessage().contains("stage 9 is past the end of 'stages' (6 stages, numbered 1..6)"), e.getMessage());
+        // stages are numbered from 1 for users (docs/paths.md#stages): stages.1 is the first, stages.0 is refused
+        assertEquals(0.5, Recipe.load(null, List.of("stages.1.l1_lambda=0.5")).stages().get(0).l1Lambda());
+        e = assertThrows(ProsparseException.class, () -> Recipe.load(null, List.of("stages.0.steps=1")));
+        assertTrue(e.getMessage().contains("stages are numbered from 1; the first stage is stages.1"), e.getMessage());
         Path bad = tmp.resolve("bad.yaml");
         Files.writeString(bad, "model: [unclosed\n");
         e = assertThrows(ProsparseException.class, () -> Recipe.load(bad, List.of()));

@@ -46,11 +46,11 @@ class TargetSparsityRecipeTest {
 
     @Test
     void contradictingStageTables() {
-        String why = refused(TINY, "l1.target_sparsity=0.9", "stages.0.l1_lambda=1").getMessage();
-        assertTrue(why.contains("contradicts 'stages'") && why.contains("stage 0 (relu-swap) has l1_lambda 1"), why);
-        why = refused(FIXED, "l1.target_sparsity=0.9", "stages.1.l1_lambda=0").getMessage();
+        String why = refused(TINY, "l1.target_sparsity=0.9", "stages.1.l1_lambda=1").getMessage();
+        assertTrue(why.contains("contradicts 'stages'") && why.contains("stage 1 (relu-swap) has l1_lambda 1"), why);
+        why = refused(FIXED, "l1.target_sparsity=0.9", "stages.2.l1_lambda=0").getMessage();
         assertTrue(why.contains("no L1 at the end"), why);
-        why = refused(TINY, "l1.target_sparsity=0.9", "stages.5.l1_lambda=10").getMessage();
+        why = refused(TINY, "l1.target_sparsity=0.9", "stages.6.l1_lambda=10").getMessage();
         assertTrue(why.contains("last stage's l1_lambda 10 is below the table's largest 20"), why);
         why = refused(FIXED, "l1.target_sparsity=0.9", "stages=[{name: a, steps: 10, l1_lambda: 0, ramp: constant}]").getMessage();
         assertTrue(why.contains("one stage"), why);

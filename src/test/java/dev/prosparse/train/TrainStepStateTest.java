@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
-import dev.prosparse.TorchTest;
+import dev.prosparse.TorchTestBase;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.device.LossScaler;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
 import dev.prosparse.optim.AdamW;
@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The training state of an fp16-mixed step is 16 bytes per parameter: one real step on tiny-llama with two
  * micro-batches (libtorch runs float16 on the CPU too, slowly; the trainer itself refuses fp16-mixed there).
  */
-class TrainStepStateTest extends TorchTest {
+class TrainStepStateTest extends TorchTestBase {
 
     /**
      * tiny-llama by hand from its config.json (vocab 4096, hidden 128, 4 layers, 4 heads of 32, 2 KV heads, inter 352,

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.prosparse.Fixtures;
 import dev.prosparse.ProsparseException;
 import dev.prosparse.config.ModelConfig;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.util.Json;
 import dev.prosparse.util.Torch;
 import java.io.IOException;

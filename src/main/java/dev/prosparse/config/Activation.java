@@ -1,4 +1,4 @@
-package dev.prosparse.model;
+package dev.prosparse.config;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
@@ -66,7 +66,7 @@ public enum Activation {
             }
         }
         throw ProsparseException.usage(where + ": unknown activation '" + name + "'; valid: " + names()
-                + " (for example --act relu)");
+                + (where.startsWith("--") ? " (for example --act relu)" : " (for example relu)"));
     }
 
     /** Checks and normalises the parameter: required and ≥ 0 for fatrelu/shiftrelu, ignored (0) otherwise. */
@@ -76,11 +76,11 @@ public enum Activation {
         }
         if (param == null) {
             throw ProsparseException.usage(where + ": activation " + hfName + " needs a threshold"
-                    + " (hidden_act_param), for example --threshold 0.01");
+                    + " (hidden_act_param), for example " + (where.startsWith("--") ? "--threshold 0.01" : "threshold: 0.01"));
         }
         if (!(param >= 0) || Double.isInfinite(param)) {
             throw ProsparseException.usage(where + ": threshold for " + hfName + " must be a finite number ≥ 0, got "
-                    + param + " (for example --threshold 0.01)");
+                    + param + (where.startsWith("--") ? " (for example --threshold 0.01)" : " (for example threshold: 0.01)"));
         }
         return param;
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Check that HuggingFace transformers loads a `prosparse convert` output and computes our logits.
 
-    python3 scripts/check_hf_load.py CHECKPOINT_DIR OURS.safetensors [--devices cuda,cpu] [--tol 1e-5]
+    python3 scripts/check-hf-load.py CHECKPOINT_DIR OURS.safetensors [--devices cuda,cpu] [--tol 1e-5]
 
 OURS.safetensors holds `input_ids` (int64 [B, S]) and `logits` (float32 [B, S, V]) from prosparse's own
 forward pass of the same checkpoint (written by the test-side main dev.prosparse.convert.HfCheckExport).
@@ -17,11 +17,11 @@ For every family (from the repository root, after `mvn -q test-compile`):
     for m in tiny-llama tiny-llama3 tiny-qwen2 tiny-qwen3 tiny-mistral; do
       java -cp 'target/classes:target/test-classes:target/lib/*' -Dprosparse.repo=. \
           dev.prosparse.convert.HfCheckExport .carry $m
-      python3 scripts/check_hf_load.py .carry/$m-relu .carry/$m-relu.ours.safetensors
+      python3 scripts/check-hf-load.py .carry/$m-relu .carry/$m-relu.ours.safetensors
     done
 
 and for a trained save: HfCheckExport .carry checkpoints/runs/<run>/step-000300, then
-check_hf_load.py .carry/step-000300 .carry/step-000300.ours.safetensors (a save has hidden_act relu).
+check-hf-load.py .carry/step-000300 .carry/step-000300.ours.safetensors (a save has hidden_act relu).
 """
 import argparse
 import json

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.BeforeAll;
  * results and timings do not depend on the machine) and one base manager per test class, closed after it. Test
  * classes run one at a time in one JVM (surefire forkCount 1, no JUnit parallelism), so the one static field is safe.
  */
-public abstract class TorchTest {
+public abstract class TorchTestBase {
     protected static NDManager base;
 
     @BeforeAll

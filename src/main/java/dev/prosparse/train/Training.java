@@ -1,0 +1,127 @@
+package dev.prosparse.train;
+
+import dev.prosparse.ProsparseException;
+import dev.prosparse.device.DeviceSetup;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code train} service: checks a recipe before anything is written ({@link Preflight}), creates or reopens the
+ * run folder ({@link RunDir}), runs the {@link Trainer} and turns Ctrl-C into a clean stop after the current step
+ * (see {@code docs/run-folder.md}).
+ */
+public final class Training {
+    private static final Logger LOG = LoggerFactory.getLogger(Training.class);
+
+    private Training() {}
+
+    /**
+     * A new run.
+     *
+     * @param config    the recipe file, or null for the built-in demo recipe
+     * @param sets      {@code key=value} overrides, applied in order
+     * @param stages    keep only the first N stages, or null for all
+     * @param runName   the run folder's name, or null for {@code <recipe>-<date>-<time>}
+     * @param threads   libtorch CPU threads (0 = the recipe's)
+     * @param download  fetch a preset or hub model that is not on this machine
+     * @param deviceKey where the device choice came from, for errors ("--device" or "recipe key device")
+     * @param precisionKey where the precision came from ("--precision" or "recipe key precision")
+     */
+    public record Start(Path config, List<String> sets, Integer stages, String runName, int threads, boolean download,
+            String deviceKey, String precisionKey) {}
+
+    /** Starts a run; returns the final checkpoint folder. A failed start removes the folder it created. */
+    public static Path start(Start s) {
+        Recipe recipe = recipe(s);
+        // the device and precision are checked before the run folder exists
+        ai.djl.Device dev = DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), s.threads(), s.deviceKey(),
+                s.precisionKey());
+        Path modelDir = Preflight.check(recipe, s.download());
+        TrainingPlan.check(recipe, modelDir, dev); // sizes and memory, before the run folder exists
+        RunDir run = RunDir.create(RunDir.newRunPath(recipe, s.config(), s.runName()), recipe.toYaml());
+        try {
+            return run(recipe, run, modelDir, s.threads());
+        } catch (ProsparseException e) {
+            if (e.kind() != ProsparseException.Kind.INTERRUPTED) {
+                run.removeIfNeverSaved(); // a failed start leaves nothing; a Ctrl-C'd one keeps its folder
+            }
+            throw e;
+        }
+    }
+
+    /** Prints the memory plan of a new run (docs/memory-plan.md) and returns its exit code; creates nothing. */
+    public static int plan(Start s) {
+        Recipe recipe = recipe(s);
+        return TrainingPlan.print(recipe, DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), s.threads(),
+                s.deviceKey(), s.precisionKey()), System.out);
+    }
+
+    /** Prints the memory plan of a run to resume and returns its exit code. */
+    public static int planResume(Path runDir, List<String> deviceSets, int threads, String deviceKey, String precisionKey) {
+        Recipe recipe = savedRecipe(runDir, deviceSets);
+        return TrainingPlan.print(recipe, DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), threads,
+                deviceKey, precisionKey), System.out);
+    }
+
+    private static Recipe recipe(Start s) {
+        Recipe recipe = Recipe.load(RecipeFiles.find(s.config()), s.sets());
+        return s.stages() != null ? recipe.firstStages(s.stages()) : recipe;
+    }
+
+    private static Recipe savedRecipe(Path runDir, List<String> deviceSets) {
+        if (!Files.isRegularFile(runDir.resolve(RunDir.RECIPE))) {
+            throw ProsparseException.usage("--resume " + runDir + ": not a run folder (no " + RunDir.RECIPE + ")"
+                    + dev.prosparse.util.Listing.nearby(runDir.resolve(RunDir.RECIPE)));
+        }
+        return Recipe.load(runDir.resolve(RunDir.RECIPE), deviceSets);
+    }
+
+    /** Continues a run from its newest complete save with the recipe saved in it (device overrides applied). */
+    public static Path resume(Path runDir, List<String> deviceSets, int threads, boolean download, String deviceKey,
+            String precisionKey) {
+        Recipe recipe = savedRecipe(runDir, deviceSets);
+        ai.djl.Device dev = DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), threads, deviceKey, precisionKey);
+        Path modelDir = Preflight.check(recipe, download);
+        TrainingPlan.check(recipe, modelDir, dev);
+        RunDir run = new RunDir(runDir);
+        if (run.newestSave().isEmpty()) {
+            LOG.warn("{} has no complete save yet: starting it from the beginning", runDir);
+        }
+        return run(recipe, run, modelDir, threads);
+    }
+
+    private static Path run(Recipe recipe, RunDir run, Path modelDir, int threads) {
+        LOG.info("Run folder: {} (the resolved recipe: {})", run.path(), run.path().resolve(RunDir.RECIPE));
+        LOG.debug("Recipe:\n{}", recipe.toYaml().strip());
+        Trainer trainer = new Trainer(recipe, run, modelDir, threads);
+        Integer stopAfter = Integer.getInteger("prosparse.stopAfterStep"); // a test hook: stop as Ctrl-C would after step N
+        if (stopAfter != null) {
+            trainer.requestStopAfter(stopAfter);
+        }
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            trainer.requestStop();
+            try {
+                finished.await(10, TimeUnit.MINUTES);
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        }, "prosparse-ctrl-c");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return trainer.run().finalDir();
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is already exiting (Ctrl-C): the hook is running and will return now
+            }
+        }
+    }
+}
