@@ -41,6 +41,7 @@ final class TrainStep {
     private final Precision precision;
     private final boolean recompute;
     private final LossScaler scaler;
+    private final dev.prosparse.dist.DataParallel dp;   // one rank of a ZeRO-1 group (docs/distributed.md), else null
 
     TrainStep(Engine engine, CausalLM model, Map<String, NDArray> params, AdamW adam, BatchSampler sampler, Recipe recipe) {
         this(engine, model, params, adam, sampler, recipe, null);
@@ -49,6 +50,13 @@ final class TrainStep {
     /** @param scaler the loss scaler of an fp16-mixed run (its state is saved with the run); null for fp32 */
     TrainStep(Engine engine, CausalLM model, Map<String, NDArray> params, AdamW adam, BatchSampler sampler, Recipe recipe,
             LossScaler scaler) {
+        this(engine, model, params, adam, sampler, recipe, scaler, null);
+    }
+
+    /** @param dp this rank's data-parallel group and sharded optimizer ({@code adam} is then unused); null alone */
+    TrainStep(Engine engine, CausalLM model, Map<String, NDArray> params, AdamW adam, BatchSampler sampler, Recipe recipe,
+            LossScaler scaler, dev.prosparse.dist.DataParallel dp) {
+        this.dp = dp;
         this.engine = engine;
         this.model = model;
         this.params = params;
@@ -108,7 +116,7 @@ final class TrainStep {
             CausalLM m = copies != null ? model.withWeights(copies) : model;
             Map<String, NDArray> grads = null;                // fp16-mixed: float32 sums of the copies' gradients
             for (int micro = 0; micro < gradAccum; micro++) {
-                NDArray batch = Torch.fromLongs(scope, sampler.batch(t, micro), new Shape(batchSize, seqLen + 1)); // [B, T+1]
+                NDArray batch = Torch.fromLongs(scope, sampler.batch(t, dp == null ? micro : dp.microBatchIndex(micro)), new Shape(batchSize, seqLen + 1)); // [B, T+1]
                 NDArray[] io = CausalLM.splitWindow(batch);                                                      // [B, T], [B, T]
                 try (GradientCollector gc = engine.newGradientCollector()) {
                     MicroBatch.Result r = recompute
@@ -123,11 +131,16 @@ final class TrainStep {
                     grads = MixedPrecision.collect(copies, grads, scope);
                 }
             }
-            NDArray gradSq = grads != null ? AdamW.squareSum(grads.values()) : AdamW.gradSquareSum(params, scope);
-            // the step's one read from the device: [Σ CE, Σ L1, nonzero count, Σ g²]
-            double[] r = NDArrays.stack(new NDList(ceSum.toType(DataType.FLOAT64, false), l1Sum.toType(DataType.FLOAT64, false),
-                    nonzeros, gradSq.toType(DataType.FLOAT64, false))).toDoubleArray();
-            Stats stats = new Stats(r[0] / gradAccum, r[1] / gradAccum, 1.0 - r[2] / entries, Math.sqrt(r[3]) / lossScale,
+            NDArray gradShard = dp != null ? dp.reduceGradients(grads, scope) : null;   // ZeRO-1: this rank's mean-gradient shard
+            NDArray gradSq = dp != null ? dev.prosparse.dist.ZeroAdamW.squareSum(gradShard)
+                    : grads != null ? AdamW.squareSum(grads.values()) : AdamW.gradSquareSum(params, scope);
+            // the step's one read from the device: [Σ CE, Σ L1, nonzero count, Σ g²] (summed over ranks when distributed)
+            NDArray sums = NDArrays.stack(new NDList(ceSum.toType(DataType.FLOAT64, false), l1Sum.toType(DataType.FLOAT64, false),
+                    nonzeros, gradSq.toType(DataType.FLOAT64, false)));
+            double[] r = (dp != null ? dp.sumOverRanks(sums) : sums).toDoubleArray();
+            int world = dp != null ? dp.worldSize() : 1;
+            Stats stats = new Stats(r[0] / (gradAccum * world), r[1] / (gradAccum * world), 1.0 - r[2] / ((double) entries * world),
+                    Math.sqrt(r[3]) / lossScale,
                     scaler != null ? lossScale : 0, false, scaler != null ? scaler.skipped() : 0, -1);
             if (scaler != null) {
                 if (!scaler.update(stats.finite())) {
@@ -138,7 +151,9 @@ final class TrainStep {
                 return stats;
             }
             double clip = gradClip > 0 ? Math.min(1.0, gradClip / (stats.gradNorm() + 1e-6)) : 1.0;
-            if (grads != null) {
+            if (dp != null) {
+                dp.step(gradShard, t, lr, clip / lossScale, scope);
+            } else if (grads != null) {
                 adam.step(params, grads, t, lr, clip / lossScale);
             } else {
                 adam.step(params, t, lr, clip / lossScale, scope);
