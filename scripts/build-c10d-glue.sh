@@ -29,19 +29,26 @@ LIBS=(-L"$TORCH_DIR/lib" -Wl,-rpath,"$TORCH_DIR/lib" -Wl,--no-as-needed -ltorch 
 # pip wheels ship ProcessGroupGloo.hpp without the Gloo headers it includes: declarations stand in (gloo-decl/README.md)
 if [[ -f "$TORCH_DIR/include/gloo/algorithm.h" ]]; then GLOO="torch's own"; else INC+=(-isystem "$SRC/gloo-decl"); GLOO="declarations from gloo-decl/"; fi
 NCCL_INC=""
-for d in "$TORCH_DIR"/../nvidia/nccl/include /usr/include /usr/local/cuda/include; do [[ -f "$d/nccl.h" ]] && { NCCL_INC="$d"; break; }; done
+for d in "$TORCH_DIR"/../nvidia/nccl/include /usr/include /usr/local/cuda/include; do
+  if [[ -f "$d/nccl.h" ]]; then NCCL_INC="$d"; break; fi
+done
 WANT_NCCL="${USE_NCCL:-auto}"
-if [[ "$WANT_NCCL" == auto ]]; then WANT_NCCL=0; [[ -f "$TORCH_DIR/lib/libtorch_cuda.so" && -n "$NCCL_INC" ]] && WANT_NCCL=1; fi
+if [[ "$WANT_NCCL" == auto ]]; then
+  WANT_NCCL=0
+  if [[ -f "$TORCH_DIR/lib/libtorch_cuda.so" && -n "$NCCL_INC" ]]; then WANT_NCCL=1; fi
+fi
 if [[ "$WANT_NCCL" == 1 ]]; then
   [[ -n "$NCCL_INC" ]] || { echo "build-c10d-glue.sh: USE_NCCL=1 but no nccl.h (looked in torch's nvidia/nccl, /usr/include, /usr/local/cuda/include)" >&2; exit 2; }
   DEFS+=(-DUSE_C10D_NCCL -DUSE_CUDA)
   INC+=(-isystem "$NCCL_INC")
-  [[ -d /usr/local/cuda/include ]] && INC+=(-isystem /usr/local/cuda/include)
-  for d in "$TORCH_DIR"/../nvidia/*/include "$TORCH_DIR"/../nvidia/cu*/include; do [[ -d $d ]] && INC+=(-isystem "$d"); done
+  if [[ -d /usr/local/cuda/include ]]; then INC+=(-isystem /usr/local/cuda/include); fi
+  for d in "$TORCH_DIR"/../nvidia/*/include; do if [[ -d $d ]]; then INC+=(-isystem "$d"); fi; done
   LIBS+=(-ltorch_cuda -lc10_cuda)
 fi
 LIBS+=(-Wl,--as-needed)
-TV="$(grep -E '#define TORCH_VERSION_(MAJOR|MINOR|PATCH)' "$TORCH_DIR/include/torch/csrc/api/include/torch/version.h" | awk '{print $3}' | paste -sd.)"
+# the version macros moved to torch/headeronly/version.h in recent releases
+TV="$(cat "$TORCH_DIR/include/torch/csrc/api/include/torch/version.h" "$TORCH_DIR/include/torch/headeronly/version.h" 2>/dev/null \
+  | grep -E '#define TORCH_VERSION_(MAJOR|MINOR|PATCH) ' | awk '{print $3}' | paste -sd. || true)"
 echo "[build-c10d-glue] torch $TV at $TORCH_DIR, cxx11 abi $ABI, Gloo headers: $GLOO, NCCL: $WANT_NCCL${NCCL_INC:+ (nccl.h in $NCCL_INC)}"
 t0=$(date +%s)
 "${CXX:-g++}" -std=c++17 -O2 -fPIC -shared "${DEFS[@]}" "${INC[@]}" "$SRC/prosparse_c10d.cc" -o "$OUT/libprosparse_c10d.so.tmp" "${LIBS[@]}"
