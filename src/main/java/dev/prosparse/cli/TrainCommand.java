@@ -82,6 +82,8 @@ public final class TrainCommand implements Callable<Integer> {
         RunDir run;
         Path modelDir;
         boolean created = false;
+        // under torchrun/srun: half-set variables are an error here, before any work (docs/distributed.md)
+        java.util.Optional<dev.prosparse.dist.LaunchEnv> launch = dev.prosparse.dist.LaunchEnv.detect();
         List<String> deviceOverrides = new ArrayList<>();
         if (device != null) {
             DeviceSpec.parse(device, "--device");
@@ -125,6 +127,13 @@ public final class TrainCommand implements Callable<Integer> {
                 recipe = recipe.firstStages(stages);
             }
             // the device and precision are checked before the run folder exists
+            if (launch.isPresent()) {
+                launch.get().deviceFor(recipe.device(), device != null ? "--device" : "recipe key device");
+            }
+            if (launch.isPresent() && launch.get().worldSize() > 1 && runName == null) {
+                throw ProsparseException.usage("under a launcher every rank must find the same run folder: give --run-name"
+                        + " NAME (e.g. --run-name tiny-8gpu), or --resume DIR");
+            }
             DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), threads, device != null ? "--device" : "recipe key device",
                     precision != null ? "--precision" : "recipe key precision");
             modelDir = preflight(recipe, download);
@@ -134,8 +143,9 @@ public final class TrainCommand implements Callable<Integer> {
             if (Path.of(recipe.outputDir()).isAbsolute()) {
                 out = Path.of(recipe.outputDir()).resolve(name);
             }
-            run = RunDir.create(out, recipe.toYaml());
-            created = true;
+            boolean follower = launch.isPresent() && launch.get().rank() != 0;    // rank 0 creates the folder
+            run = follower ? new RunDir(out) : RunDir.create(out, recipe.toYaml());
+            created = !follower;
         }
         try {
             return train(recipe, run, modelDir);
