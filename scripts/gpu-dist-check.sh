@@ -45,9 +45,11 @@ STAGES='stages=[{name: swap, steps: 2, l1_lambda: 0.0, ramp: constant}, {name: l
 COMMON=(train --set model=checkpoints/tiny-llama --set data.train=embedded:valid --set seq_len=64 --set batch_size=4
   --set eval.windows=4 --set eval.every=0 --set save.every=2 --set save.keep_last=10 --set log_every=1 --set threads=4
   --set schedule.warmup_steps=2 --set save.dtype=float32 --set "$STAGES" --set output_dir="$R/runs")
-# compare DIR_A DIR_B LABEL: max |Δ| of the final float32 weights and the relative Δ of the logged losses
+# compare DIR_A DIR_B WTOL LTOL GTOL: max |Δ| of the final float32 weights, relative Δ of the logged lm_loss and grad_norm
+# (CPU: 1e-5 1e-5 1e-4, the order of the gradient sums only; GPU: 2e-3 1e-4 1e-3, since CUDA's embedding backward adds
+# with atomics, and Adam's first steps move a weight by about lr = 5e-4 whatever the size of its gradient)
 compare() {
-  python3 - "$1" "$2" <<'PY'
+  python3 - "$@" <<'PY'
 import json, sys
 from safetensors.torch import load_file
 a, b = (load_file(d + "/final/model.safetensors") for d in sys.argv[1:3])
@@ -58,7 +60,8 @@ la, lb = losses(sys.argv[1]), losses(sys.argv[2])
 l = max(abs(x[1] - y[1]) / abs(x[1]) for x, y in zip(la, lb)) if len(la) == len(lb) else float("inf")
 g = max(abs(x[2] - y[2]) / abs(x[2]) for x, y in zip(la, lb)) if len(la) == len(lb) else float("inf")
 print(f"steps {len(la)}/{len(lb)}; weights max|d| {w:.3g}; lm_loss max rel d {l:.3g}; grad_norm max rel d {g:.3g}")
-sys.exit(0 if w <= 1e-5 and l <= 1e-5 and g <= 1e-4 else 1)
+wt, lt, gt = map(float, sys.argv[3:6])
+sys.exit(0 if w <= wt and l <= lt and g <= gt else 1)
 PY
 }
 
@@ -69,7 +72,7 @@ torchrun --standalone --no-python --nproc-per-node=2 "$R/rank.sh" "${COMMON[@]}"
   --run-name two > "$O/two.log" 2>&1
 verdict $? "two ranks on Gloo (torchrun), CPU, grad_accum 1; log: $(grep -o 'collectives c10d [a-z]*' "$O/two.log" | head -1)"
 say "  $(grep -o 'global batch [^)]*)' "$O/two.log" | head -1)"
-C=$(compare "$R/runs/one" "$R/runs/two"); verdict $? "Gloo 2 ranks = 1 process: $C"
+C=$(compare "$R/runs/one" "$R/runs/two" 1e-5 1e-5 1e-4); verdict $? "Gloo 2 ranks = 1 process: $C"
 ls "$R/runs/two/step-000004" | grep -q 'optimizer-shard-00001-of-00002'; verdict $? "every rank's optimizer shard in the save"
 # 2 -> 1: a two-rank run stopped after step 2 (as Ctrl-C would) resumes on one process
 RANK_JAVA_OPTS=-Dprosparse.stopAfterStep=2 torchrun --standalone --no-python --nproc-per-node=2 "$R/rank.sh" "${COMMON[@]}" \
@@ -100,7 +103,7 @@ verdict $? "one process on the GPU"
 torchrun --standalone --no-python --nproc-per-node=1 "$R/rank.sh" "${COMMON[@]}" --device cuda --set grad_accum=1 \
   --run-name nccl1 > "$O/nccl1.log" 2>&1
 verdict $? "NCCL world size 1 (torchrun --nproc-per-node=1); log: $(grep -o 'collectives c10d [a-z]*' "$O/nccl1.log" | head -1)"
-C=$(compare "$R/runs/gpu1" "$R/runs/nccl1"); verdict $? "NCCL world 1 = plain GPU run: $C"
+C=$(compare "$R/runs/gpu1" "$R/runs/nccl1" 2e-3 1e-4 1e-3); verdict $? "NCCL world 1 = plain GPU run: $C"
 
 cp "$R"/runs/*/metrics.jsonl "$O/" 2>/dev/null; for d in "$R"/runs/*/; do cp "$d/metrics.jsonl" "$O/metrics-$(basename "$d").jsonl" 2>/dev/null; done
 say "total $(( $(date +%s) - T0 )) s; $(grep -c '^PASS' "$SUM") PASS, $(grep -c '^FAIL' "$SUM") FAIL"

@@ -127,15 +127,16 @@ public final class TrainCommand implements Callable<Integer> {
                 recipe = recipe.firstStages(stages);
             }
             // the device and precision are checked before the run folder exists
-            if (launch.isPresent()) {
-                launch.get().deviceFor(recipe.device(), device != null ? "--device" : "recipe key device");
-            }
             if (launch.isPresent() && launch.get().worldSize() > 1 && runName == null) {
                 throw ProsparseException.usage("under a launcher every rank must find the same run folder: give --run-name"
                         + " NAME (e.g. --run-name tiny-8gpu), or --resume DIR");
             }
             DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), threads, device != null ? "--device" : "recipe key device",
                     precision != null ? "--precision" : "recipe key precision");
+            if (launch.isPresent()) {    // the rank's GPU and the c10d glue (docs/distributed.md), after the engine started
+                launch.get().deviceFor(recipe.device(), device != null ? "--device" : "recipe key device");
+                dev.prosparse.dist.C10dGlue.load();
+            }
             modelDir = preflight(recipe, download);
             String name = runName != null ? runName
                     : recipeName() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
