@@ -60,9 +60,9 @@ public final class LocalGroup {
                 try {
                     return body.apply(m);
                 } catch (RuntimeException | Error e) {
-                    g.failure = "rank " + m.rank + " failed: " + e.getMessage();
-                    g.arrive.forceTermination();                      // the others' collectives fail now and later
-                    g.leave.forceTermination();
+                    if (g.failure == null) {
+                        g.failure = "rank " + m.rank + " failed: " + e.getMessage();   // the others' waits end with this
+                    }
                     throw e;
                 } finally {
                     g.compute.unlock();
@@ -178,27 +178,41 @@ public final class LocalGroup {
             }
         }
 
+        /**
+         * Arrives and waits for the phase to advance, polling so that a rank that failed (its body threw) ends the wait
+         * at once with its reason, while a collective that every rank completed returns normally even if a rank ends
+         * right after it.
+         */
         private void await(Phaser p, String op) {
-            try {
-                int phase = p.awaitAdvanceInterruptibly(p.arrive(), timeout.toMillis(), TimeUnit.MILLISECONDS);
-                if (phase < 0) {
-                    throw new CollectiveFailure(String.format("rank %d: %s #%d failed: %s (stand-in backend)", rank, op,
-                            count, failure));
-                }
-            } catch (TimeoutException e) {
-                StringBuilder missing = new StringBuilder();
-                for (int r = 0; r < world; r++) {
-                    if (entered[r] < count) {
-                        missing.append(missing.length() == 0 ? "" : ", ").append(r);
+            int phase = p.arrive();
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (true) {
+                try {
+                    p.awaitAdvanceInterruptibly(phase, 20, TimeUnit.MILLISECONDS);
+                    return;
+                } catch (TimeoutException e) {
+                    if (p.getPhase() != phase) {
+                        return;                 // it advanced as the wait timed out: the collective is complete
                     }
+                    if (failure != null) {
+                        throw new CollectiveFailure(String.format("rank %d: %s #%d failed: %s (stand-in backend)", rank, op,
+                                count, failure));
+                    }
+                    if (System.nanoTime() > deadline) {
+                        StringBuilder missing = new StringBuilder();
+                        for (int r = 0; r < world; r++) {
+                            if (entered[r] < count) {
+                                missing.append(missing.length() == 0 ? "" : ", ").append(r);
+                            }
+                        }
+                        failure = "rank " + rank + " timed out in " + op;
+                        throw new CollectiveFailure(String.format("rank %d: %s #%d timed out after %d s waiting for rank %s"
+                                + " (stand-in backend)", rank, op, count, timeout.toSeconds(), missing), e);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CollectiveFailure("rank " + rank + ": interrupted in " + op, e);
                 }
-                failure = "rank " + rank + " timed out in " + op;
-                p.forceTermination();
-                throw new CollectiveFailure(String.format("rank %d: %s #%d timed out after %d s waiting for rank %s"
-                        + " (stand-in backend)", rank, op, count, timeout.toSeconds(), missing), e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CollectiveFailure("rank " + rank + ": interrupted in " + op, e);
             }
         }
     }

@@ -24,8 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The trainer as two ranks of the IN-PROCESS STAND-IN backend ({@link LocalGroup}: threads of this JVM, not c10d; the
- * two-process Gloo run is scripts/gpu-dist-check.sh): 4 steps with grad_accum 1 on two ranks end with the weights
- * and losses of one process with grad_accum 2 (same global batch); only rank 0 writes the run's files; every save
+ * two-process Gloo run is scripts/gpu-dist-check.sh): 4 steps with grad_accum 1 on two ranks, stopped after step 2
+ * and resumed on two ranks, end with the weights and losses of one process with grad_accum 2 (same global batch; the
+ * uninterrupted two-rank step is DistributedStepTest's); only rank 0 writes the run's files; every save
  * holds both optimizer shards; a two-rank run stopped at step 2 resumes on one process (re-shard 2 → 1) and a one-process
  * run stopped at step 2 resumes on two ranks (1 → 2), each ending where the uninterrupted run ends.
  *
@@ -110,8 +111,11 @@ class DistributedTrainerTest {
     }
 
     @Test
-    void twoRanksTrainLikeOneProcessWithTheSameGlobalBatch(@TempDir Path tmp) throws IOException {
-        List<Trainer.Result> two = ranks(tmp.resolve("two"), null);
+    void twoRanksStoppedAndResumedTrainLikeOneProcessWithTheSameGlobalBatch(@TempDir Path tmp) throws IOException {
+        ProsparseException stop = assertThrows(ProsparseException.class, () -> ranks(tmp.resolve("two"), 2));
+        assertEquals(ProsparseException.Kind.INTERRUPTED, stop.kind());
+        assertEquals(2, ZeroState.savedWorld(tmp.resolve("two").resolve(RunDir.saveName(2))));
+        List<Trainer.Result> two = ranks(tmp.resolve("two"), null);            // resumed at the same world size
         assertSameWeights(one.finalDir(), two.get(0).finalDir());
         assertSameLosses(shared.resolve("one"), tmp.resolve("two"));
         // one metrics line per step (rank 0 only), and every save holds both shards and no single-process file
