@@ -244,6 +244,10 @@ public final class RunReports {
                 }
             }
             b.append('\n');
+            TargetOutcome target = TargetOutcome.of(fin.get("target"));
+            if (target != null) {
+                b.append(target.missed() ? "**" + target.sentence() + ".**" : target.sentence() + ".").append("\n\n");
+            }
         }
 
         List<String> heads = new ArrayList<>();

@@ -19,6 +19,7 @@ import dev.prosparse.model.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
 import dev.prosparse.report.RunReports;
+import dev.prosparse.report.TargetOutcome;
 import dev.prosparse.sparsity.SparsityEvaluator;
 import dev.prosparse.sparsity.SparsityResult;
 import dev.prosparse.util.AtomicFiles;
@@ -52,6 +53,7 @@ public final class Trainer {
     private final DistributedRun dist;   // one rank of a data-parallel run (docs/distributed.md), or single()
     private volatile boolean stopRequested;
     private volatile int stopAfterStep = Integer.MAX_VALUE;
+    private Path probeTokenCache;      // non-null: a calibration probe (see asProbe)
 
     /**
      * @param modelDir the checkpoint to start from (the recipe's model, resolved)
@@ -83,6 +85,14 @@ public final class Trainer {
         return c;
     }
 
+    /** A calibration probe (docs/target-sparsity.md): metrics only, no saves, charts or final/; a stop ends it unsaved. */
+    public Trainer asProbe(Path tokenCache) {
+        this.probeTokenCache = tokenCache;
+        return this;
+    }
+
+    private boolean probe() { return probeTokenCache != null; }
+
     /** Asks the loop to save and stop after the current step (Ctrl-C). */
     public void requestStop() {
         stopRequested = true;
@@ -113,7 +123,7 @@ public final class Trainer {
         Device device = DeviceSetup.forTraining(dist.deviceSpec(recipe.deviceSpec(), recipe.device(), "recipe key device"),
                 recipe.precision(), threads, "recipe key device", "recipe key precision");
         dist.connect(device);        // ranks other than 0 touch the run folder only once rank 0 has joined (it exists)
-        TrainData data = TrainData.load(recipe, source, run.path().getParent().resolve(".token-cache"));
+        TrainData data = TrainData.load(recipe, source, probe() ? probeTokenCache : run.path().getParent().resolve(".token-cache"));
         if (dist.isRoot()) {
             run.removeStaleTemporaries();
         }
@@ -174,7 +184,9 @@ public final class Trainer {
         LOG.info("Starting from {}: activation {} → {}; {} steps in {} stages, {} tokens per step ({})", modelDir,
                 s.config.hiddenAct().hfName(), s.model.activation().hfName(), schedule.totalSteps(), schedule.stages().size(),
                 tokensPerStep(), dist.describeBatch(recipe));
-        log.eval(0, -1, 0.0, evaluate(s.model, s));
+        if (!probe()) {
+            log.eval(0, -1, 0.0, evaluate(s.model, s));
+        }
     }
 
     private long tokensPerStep() {
@@ -249,12 +261,19 @@ public final class Trainer {
     /** Evaluation, saving, stage-end reports and Ctrl-C handling once step t is done. */
     private void afterStep(TrainSession s, int t, double lambda, double lr) {
         boolean stageEnd = isStageEnd(t);
-        if (stageEnd || (recipe.eval().every() > 0 && t % recipe.eval().every() == 0)) {
+        boolean evalNow = probe() ? t == schedule.totalSteps() // a probe needs only its final result
+                : stageEnd || (recipe.eval().every() > 0 && t % recipe.eval().every() == 0);
+        if (evalNow) {
             s.lastEval = evaluate(s.model, s);
             log.eval(t, schedule.stageAt(t), lambda, s.lastEval);
         }
         if (t >= stopAfterStep) {
             stopRequested = true;
+        }
+        if (probe() && stopRequested && t < schedule.totalSteps()) {
+            throw new ProsparseException(ProsparseException.Kind.INTERRUPTED, "probe stopped at step " + t);
+        } else if (probe()) {
+            return;
         }
         boolean periodic = recipe.save().every() > 0 && t % recipe.save().every() == 0;
         if (stageEnd || periodic || stopRequested) {
@@ -307,15 +326,18 @@ public final class Trainer {
         }
         ObjectNode report = Json.MAPPER.createObjectNode();
         report.put("steps", total);
-        report.set("trained", summary(act, actParam, trained));
+        report.set("trained", FinalReport.result(act, actParam, trained));
         if (recipe.finalThreshold() != null) {
-            report.set("shifted", summary(Activation.FATRELU, recipe.finalThreshold(), shifted));
+            report.set("shifted", FinalReport.result(Activation.FATRELU, recipe.finalThreshold(), shifted));
         }
         report.put("final_format", recipe.finalFormat().yaml());
-        report.set("final", summary(finalAct, finalParam, finalAct == act ? trained : shifted));
-        Path finalDir = run.path().resolve("final");
+        report.set("final", FinalReport.result(finalAct, finalParam, finalAct == act ? trained : shifted));
+        TargetOutcome target = FinalReport.putTarget(report, recipe, trained);
+        Path finalDir = probe() ? null : run.path().resolve("final");
         if (dist.isRoot()) {         // one rank writes the weights and the report
-            saver.writeFinal(s.config, s.weights, finalAct, finalParam, policy.lambda(total));
+            if (!probe()) {
+                saver.writeFinal(s.config, s.weights, finalAct, finalParam, policy.lambda(total));
+            }
             AtomicFiles.writeString(run.path().resolve("final_report.json"), Checkpointer.pretty(report) + "\n");
         }
         log.finish(total, report);
@@ -326,34 +348,16 @@ public final class Trainer {
                     shifted.perplexity(), 100 * shifted.zeroFraction(),
                     finalAct == Activation.FATRELU ? "" : " (not applied: final_format is relu)"));
         }
+        if (target != null) {
+            (target.missed() ? LOG.atWarn() : LOG.atInfo()).log(target.sentence());
+        }
+        if (probe()) {
+            return new Result(null, trained, finalAct == act ? trained : shifted, total);
+        }
         writeReports();
-        LOG.info("Final checkpoint: {} (hidden_act {}: {}); reports in {}", finalDir, finalAct.hfName(), loadsWhere(finalAct),
+        LOG.info("Final checkpoint: {} (hidden_act {}: {}); reports in {}", finalDir, finalAct.hfName(), FinalReport.loadsWhere(finalAct),
                 run.path().resolve("reports"));
         return new Result(finalDir, trained, finalAct == act ? trained : shifted, total);
-    }
-
-    /** Which software loads a checkpoint with this activation, for the closing line of a run. */
-    static String loadsWhere(Activation act) {
-        switch (act) {
-            case RELU:
-            case SILU:
-                return "loads in prosparse and stock transformers as it is";
-            case FATRELU:
-                return "loads in prosparse, vLLM (FatreluAndMul) and MiniCPM-S-style remote code, not in stock transformers;"
-                        + " set final_format: relu for a transformers-loadable ReLU checkpoint";
-            default:
-                return "loads in prosparse; stock transformers has no " + act.hfName() + " activation";
-        }
-    }
-
-    private static ObjectNode summary(Activation act, double param, SparsityResult r) {
-        ObjectNode o = Json.MAPPER.createObjectNode();
-        o.put("activation", act.hfName());
-        if (act.takesParam()) {
-            o.put("activation_param", param);
-        }
-        MetricsLog.putResult(o, r);
-        return o;
     }
 
     private SparsityResult evaluate(CausalLM model, TrainSession s) {

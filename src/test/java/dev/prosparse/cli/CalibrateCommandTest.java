@@ -5,15 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.prosparse.Fixtures;
-import dev.prosparse.train.Calibrator;
-import dev.prosparse.train.Recipe;
-import dev.prosparse.train.Stage;
+import dev.prosparse.calibrate.CalibrationService;
+import dev.prosparse.calibrate.Calibrator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -39,6 +36,15 @@ class CalibrateCommandTest {
         assertFalse(Files.exists(o));
     }
 
+    @Test
+    void anExistingOutIsRefusedBeforeAnyProbe(@TempDir Path tmp) throws IOException {
+        Path o = Files.createDirectories(tmp.resolve("o"));
+        Files.writeString(o.resolve("calibration.md"), "earlier\n");
+        refused(o, "--out " + o + " already exists and is not empty; pass --force to replace calibrate's earlier outputs"
+                + " there (calibration.md and its recipes), or choose another --out", "--targets", "0.9");
+        assertEquals("earlier\n", Files.readString(o.resolve("calibration.md")));
+    }
+
     private static void refused(Path out, String message, String... args) {
         List<String> a = new java.util.ArrayList<>(List.of("calibrate", "--model", "tiny-llama", "--out", out.toString()));
         a.addAll(List.of(args));
@@ -62,7 +68,7 @@ class CalibrateCommandTest {
         // 5 × 600 × 8 × 256 = 6,144,000 tokens; one run 1,200 × 8 × 256 = 2,457,600; ratio 2.5
         assertEquals("Probe budget: 5 probes × 600 steps × 8×256 tokens = 6,144,000 tokens, 2.50× one full run of the recipe"
                 + " (1,200 steps × 8×256 = 2,457,600 tokens); 1 held out to check the fit\nProbe λ_S: 2, 5, 10, 20, 40 (the"
-                + " recipe's λ_S is 20)\n", CalibrationReport.budget(p, Recipe.load(config, List.of())).replace("\r", ""));
+                + " recipe's λ_S is 20)\n", service("--config", config.toString()).budget().replace("\r", ""));
 
         p = plan("--config", config.toString(), "--lambdas", "1,2,4,8,16,32,64", "--probe-steps", "240", "--probe-batch", "4",
                 "--probe-seq-len", "128");
@@ -80,46 +86,50 @@ class CalibrateCommandTest {
     }
 
     private static Calibrator.Plan plan(String... args) {
+        return service(args).plan();
+    }
+
+    private static CalibrationService service(String... args) {
         List<String> a = new java.util.ArrayList<>(List.of("--model", "tiny-llama", "--targets", "0.9"));
         a.addAll(List.of(args));
         CommandLine cl = new CommandLine(new CalibrateCommand());
         cl.parseArgs(a.toArray(String[]::new));
         CalibrateCommand c = cl.getCommand();
-        return c.plan(Recipe.load(c.config, List.of()));
+        return CalibrationService.prepare(c.request());
     }
 
     /**
      * Five 12-step probes of 1 × 16 tokens on fixed-l1-tiny's two-stage table at the default λ grid (its λ_S 10 × 0.1,
-     * 0.25, 0.5, 1, 2; the middle one, 5, held out): too small to mean anything, but every part of the pipeline runs.
+     * 0.25, 0.5, 1, 2; the middle one, 5, held out): far too short for sparsity to respond to λ (they measure within a
+     * point of each other), which is the case calibrate must refuse rather than fit. Every part of the pipeline runs;
+     * nothing is written, and the probe folder is gone.
      */
     @Test
-    void miniatureCalibrationWritesARecipeWithTheFittedLambda(@TempDir Path tmp) throws IOException {
+    void miniatureCalibrationWithProbesTooShortWritesNoRecipe(@TempDir Path tmp) throws IOException {
         Path out = tmp.resolve("cal");
+        List<Path> before = probeFolders();
         Cli r = Cli.run("calibrate", "--model", "tiny-llama", "--targets", "0.62", "--config",
                 "configs/train/fixed-l1-tiny.yaml", "--data", "embedded:valid", "--probe-steps", "12", "--probe-batch", "1", "--probe-seq-len", "16", "--probe-windows", "2",
                 "--threads", "2", "--out", out.toString());
-        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(2, r.exitCode(), r.err());
         // 5 × 12 × 16 = 960 tokens of one run's 1,200 × 8 × 256 = 2,457,600: 0.039 %
         assertTrue(r.out().startsWith("Probe budget: 5 probes × 12 steps × 1×16 tokens = 960 tokens, 0.039% of one full run"),
                 r.out());
         assertTrue(r.out().contains("| 5.0 | held out |"), r.out());
         assertTrue(r.out().contains("| 2.5 | fit |"), r.out());
         assertTrue(r.err().contains("less than half of one full run"), "short probes are warned about: " + r.err());
-        assertTrue(r.out().contains("- paper law: sparsity% = 100 − exp("), r.out());
-        assertTrue(Files.isRegularFile(out.resolve("calibration.md")));
-        Path f = out.resolve("fixed-l1-tiny-tiny-llama-s62.yaml");
-        Matcher m = Pattern.compile("- 62\\.0%: λ_S = ([0-9.]+)").matcher(r.out());
-        if (m.find()) {
-            Recipe rec = Recipe.load(f, List.of());
-            List<Stage> st = rec.stages();
-            double lambdaS = Double.parseDouble(m.group(1));
-            assertEquals(lambdaS, st.get(st.size() - 1).l1Lambda(), 1e-3 * lambdaS, "the written recipe ends at λ_S");
-            assertEquals(0.0, st.get(0).l1Lambda(), "stage 0 stays at 0");
-            assertEquals(List.of(360, 840), st.stream().map(Stage::steps).toList(), "full-length table");
-            assertTrue(Files.readString(f).startsWith("# prosparse train --config " + f), "opens with its command");
-        } else {
-            assertTrue(r.out().contains("- 62.0%: λ_S = none"), r.out());
-            assertFalse(Files.exists(f));
+        assertTrue(r.out().contains("No recipe: sparsity does not respond to λ"), r.out());
+        assertEquals(1, r.errorLines(), r.err());
+        assertTrue(r.err().contains("error: calibrate wrote no recipe: sparsity does not respond to λ: the 5 probes measured"),
+                r.err());
+        assertTrue(r.err().contains("give longer probes (--probe-steps, now 12;"), r.err());
+        assertFalse(Files.exists(out));
+        assertEquals(before, probeFolders(), "no probe folder left in " + System.getProperty("java.io.tmpdir"));
+    }
+
+    static List<Path> probeFolders() throws IOException {
+        try (var s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return s.filter(p -> p.getFileName().toString().startsWith("prosparse-calibrate-")).sorted().toList();
         }
     }
 }

@@ -285,6 +285,11 @@ class BadInputCatalogTest {
                 "--config", Fixtures.repo().resolve("configs/train/tiny-90.yaml").toString())));
         c.add(new Case(cal, "`--config` a recipe without L1 (vanilla-relu-tiny)", USAGE, d -> calibrate(d, model, "--targets",
                 "0.9", "--config", Fixtures.repo().resolve("configs/train/vanilla-relu-tiny.yaml").toString())));
+        c.add(new Case(cal, "`--out` holding an earlier calibration, without `--force`", USAGE, d -> {
+            assertTrue(d.resolve("out").toFile().mkdir());
+            write(d.resolve("out/calibration.md"), "earlier\n".getBytes(StandardCharsets.UTF_8));
+            calibrate(d, model, "--targets", "0.9");
+        }));
 
         String wr = "writing";
         c.add(new Case(wr, "Disk full after 100 bytes of a safetensors file", IO, d -> {

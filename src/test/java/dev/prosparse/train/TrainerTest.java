@@ -65,6 +65,32 @@ class TrainerTest {
         return out;
     }
 
+    /**
+     * A calibration probe keeps metrics only (no save, final/ or charts) and reads its tokens from the cache it is given;
+     * a run with a target reports how far it ended from it in final_report.json.
+     */
+    @Test
+    void probeKeepsMetricsOnlyAndTheTargetIsReported(@TempDir Path tmp) throws IOException {
+        Recipe r = shortRecipe(tmp, "l1.target_sparsity=0.99");
+        Path dir = tmp.resolve("probe");
+        Path cache = tmp.resolve("cache");
+        Trainer.Result res = new Trainer(r, RunDir.create(dir, r.toYaml()), Path.of(r.model()), 2).asProbe(cache).run();
+        assertEquals(null, res.finalDir());
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of("final_report.json", RunDir.METRICS, RunDir.RECIPE),
+                    files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        try (var files = Files.list(cache)) {
+            assertTrue(files.anyMatch(p -> p.toString().endsWith(".tokens")), "tokens cached where the caller said");
+        }
+        JsonNode rep = Json.MAPPER.readTree(dir.resolve("final_report.json").toFile());
+        double achieved = rep.path("trained").path("zero_fraction").asDouble();
+        assertEquals(0.99, rep.path("target").path("sparsity").asDouble());
+        assertEquals(achieved, rep.path("target").path("achieved").asDouble());
+        assertEquals(100 * (achieved - 0.99), rep.path("target").path("distance_points").asDouble(), 1e-9);
+        assertEquals(Math.abs(100 * (achieved - 0.99)) > 1, rep.path("target").path("missed").asBoolean());
+    }
+
     @Test
     void interruptedAndResumedEqualsUninterrupted(@TempDir Path tmp) throws IOException {
         Recipe r = shortRecipe(tmp);

@@ -1,4 +1,4 @@
-package dev.prosparse.train;
+package dev.prosparse.calibrate;
 
 import java.util.List;
 import java.util.Locale;

@@ -1,5 +1,8 @@
-package dev.prosparse.train;
+package dev.prosparse.calibrate;
 
+import dev.prosparse.train.L1Schedule;
+import dev.prosparse.train.Recipe;
+import dev.prosparse.train.Stage;
 import java.util.List;
 import java.util.stream.DoubleStream;
 

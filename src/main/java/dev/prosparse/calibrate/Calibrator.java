@@ -1,11 +1,13 @@
-package dev.prosparse.train;
+package dev.prosparse.calibrate;
 
 import dev.prosparse.ProsparseException;
+import dev.prosparse.train.L1Schedule;
+import dev.prosparse.train.Recipe;
+import dev.prosparse.train.Stage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -100,17 +102,6 @@ public final class Calibrator {
         return stages.stream().map(s -> String.format(Locale.ROOT, "{name: %s, steps: %d, l1_lambda: %s, ramp: %s}",
                 s.name(), s.steps(), num(s.l1Lambda() * lambdaS / last), s.ramp().yaml()))
                 .collect(Collectors.joining(", ", "[", "]"));
-    }
-
-    /** Runs the probes (runProbe trains one recipe and returns its (sparsity, perplexity)) and fits. */
-    public static Result calibrate(Plan plan, Function<Double, double[]> runProbe) {
-        List<Probe> probes = new ArrayList<>();
-        for (int i = 0; i < plan.lambdas().size(); i++) {
-            double lam = plan.lambdas().get(i);
-            double[] sp = runProbe.apply(lam);
-            probes.add(new Probe(lam, plan.heldOut().contains(i), sp[0], sp[1]));
-        }
-        return fit(probes);
     }
 
     /** The two laws fitted on the probes not held out, and their errors on the held-out ones. */

@@ -1,5 +1,6 @@
-package dev.prosparse.train;
+package dev.prosparse.calibrate;
 
+import dev.prosparse.train.Stage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +11,11 @@ import org.junit.jupiter.api.Test;
 
 /** The fits recover the parameters that generated the points (the paper's LLaMA2-7B law; a power law). */
 class LambdaFitTest {
+    /** prosparse-tiny.yaml's stage table. */
+    static final List<Stage> PROSPARSE_TINY = List.of(
+            new Stage("relu-swap", 360, 0.0, Stage.Ramp.CONSTANT), new Stage("l1-warmup", 72, 0.5, Stage.Ramp.CONSTANT),
+            new Stage("ramp-1", 288, 5.0, Stage.Ramp.SINE), new Stage("hold-1", 144, 5.0, Stage.Ramp.CONSTANT),
+            new Stage("ramp-2", 288, 20.0, Stage.Ramp.SINE), new Stage("hold-2", 48, 20.0, Stage.Ramp.CONSTANT));
 
     /** The ProSparse paper's fit for LLaMA2-7B: sparsity % = 100 − exp(−1.76·λ^0.30 + 3.49). */
     static double paper7b(double lambda) {
@@ -63,7 +69,7 @@ class LambdaFitTest {
 
     @Test
     void compressedTableKeepsShapeAndLength() {
-        List<Stage> c = Calibrator.compress(TargetSparsityControllerTest.PROSPARSE_TINY, 240);
+        List<Stage> c = Calibrator.compress(PROSPARSE_TINY, 240);
         assertEquals(List.of(72, 14, 58, 29, 58, 9), c.stream().map(Stage::steps).toList());
         assertEquals("[{name: a, steps: 72, l1_lambda: 0, ramp: constant}, {name: b, steps: 14, l1_lambda: 2.5, ramp: sine}]",
                 Calibrator.stagesYaml(List.of(new Stage("a", 72, 0, Stage.Ramp.CONSTANT), new Stage("b", 14, 10, Stage.Ramp.SINE)), 2.5));

@@ -1,8 +1,6 @@
-package dev.prosparse.cli;
+package dev.prosparse.calibrate;
 
-import dev.prosparse.train.Calibrator;
 import dev.prosparse.train.L1Schedule;
-import dev.prosparse.train.LambdaFit;
 import dev.prosparse.train.Recipe;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,7 +43,7 @@ final class CalibrationReport {
                 : java.math.BigDecimal.valueOf(100 * r).round(new java.math.MathContext(2)).stripTrailingZeros().toPlainString() + "% of";
     }
 
-    static String render(Calibrator.Result r, List<Double> targets, Calibrator.Plan plan) {
+    static String render(Calibrator.Result r, FitVerdict v, Calibrator.Plan plan) {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "%n## Probes (%d steps of %s tokens each; sparsity on %d evaluation windows)%n%n",
                 plan.steps(), stepShape(plan), plan.windows()));
@@ -65,10 +63,14 @@ final class CalibrationReport {
                 + " held-out probes %s%n", r.power().formula(), r.power().rmsPoints(), pts(r.powerHeldOut())));
         b.append(String.format(Locale.ROOT, "- chosen: the %s (smaller held-out error)%n%n## λ_S per target%n%n",
                 r.chosen().law() == LambdaFit.Law.PAPER ? "paper law" : "power law"));
-        for (double t : targets) {
-            double lam = r.chosen().lambdaFor(t);
-            b.append(String.format(Locale.ROOT, "- %.1f%%: λ_S = %s%s%n", 100 * t, Double.isFinite(lam) ? Calibrator.num(lam) : "none",
-                    extrapolated(r, lam) ? " (outside the probed λ range: an extrapolation)" : ""));
+        if (v.refusal() != null) {
+            b.append("No recipe: ").append(v.refusal()).append("\n");
+            return b.toString();
+        }
+        for (FitVerdict.TargetLambda t : v.targets()) {
+            b.append(t.ok() ? String.format(Locale.ROOT, "- %s%%: λ_S = %s%s%n", Calibrator.num(100 * t.target()), Calibrator.num(t.lambda()),
+                    extrapolated(r, t.lambda()) ? " (outside the probed λ range, within the bound: an extrapolation)" : "")
+                    : String.format(Locale.ROOT, "- %s%%: no recipe: %s%n", Calibrator.num(100 * t.target()), t.why()));
         }
         return b.toString();
     }

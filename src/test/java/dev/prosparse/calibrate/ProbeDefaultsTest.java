@@ -1,5 +1,6 @@
-package dev.prosparse.train;
+package dev.prosparse.calibrate;
 
+import dev.prosparse.train.Recipe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.prosparse.Fixtures;
