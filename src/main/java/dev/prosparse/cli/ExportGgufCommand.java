@@ -31,7 +31,7 @@ public final class ExportGgufCommand implements Callable<Integer> {
     @Option(names = "--f32", description = "2-D weights as F32 instead of F16 (dense export only).")
     boolean f32;
 
-    @Option(names = "--pad-ffn", paramLabel = "N", defaultValue = "0", description = "Pad the FFN with zero neurons to at least N (the maths is unchanged; PowerInfer misbehaves with n_ff <= 1000).")
+    @Option(names = "--pad-ffn", paramLabel = "N", defaultValue = "0", description = "Pad the FFN with zero neurons to at least N (the maths is unchanged). Default: a PowerInfer export with n_ff <= 1000 is padded to 1024 (its kernels misbehave below), a dense one is not padded.")
     int padFfn;
 
     @Option(names = "--force", description = "Write a dense export of a non-SiLU checkpoint anyway (llama.cpp computes SiLU: the file will not compute this model).")

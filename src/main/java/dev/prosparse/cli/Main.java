@@ -15,7 +15,7 @@ import picocli.CommandLine.ScopeType;
         versionProvider = Main.Version.class,
         description = {"Turn a SiLU LLaMA or MiniCPM checkpoint into a sparsely-activated one (ProSparse),",
             "and measure its activation sparsity."},
-        subcommands = {TrainCommand.class, CalibrateCommand.class, ReportCommand.class, ConvertCommand.class,
+        subcommands = {TrainCommand.class, SparsifyCommand.class, CalibrateCommand.class, ReportCommand.class, ConvertCommand.class,
             PresetsCommand.class, PredictorsCommand.class, ExportCommand.class, BenchCommand.class, DoctorCommand.class,
             CommandLine.HelpCommand.class},
         footerHeading = "%nExamples:%n",

@@ -2,6 +2,7 @@ package dev.prosparse.cli;
 
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.DataSource;
+import dev.prosparse.device.DeviceSpec;
 import dev.prosparse.predict.PredictorOutput;
 import dev.prosparse.predict.PredictorRun;
 import java.nio.file.Path;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Option;
         footerHeading = "%nExamples:%n",
         footer = {"  prosparse predictors train --model checkpoints/runs/my-run/final",
             "  prosparse predictors train --model checkpoints/runs/my-run/final --rank 64 --recall 0.95 --samples 65536",
-            "  prosparse predictors train --model checkpoints/runs/my-run/final --out predictors/ --force"})
+            "  prosparse predictors train --model checkpoints/runs/my-run/final --out predictors/ --force",
+            "  prosparse predictors train --model llama2-7b-relu --device cuda --max-layers 2 --samples 131072"})
 public final class PredictorsTrainCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "A ReLU-family HuggingFace checkpoint folder (for example a prosparse train run's final/).")
@@ -70,11 +72,25 @@ public final class PredictorsTrainCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1234", description = "Seed. Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N: where pairs are collected and predictors trained (auto: the first GPU DJL sees). Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    @Option(names = "--max-layers", paramLabel = "N", defaultValue = "0", description = "A timing run: collect and train only the first N layers, print their times, write nothing (0 = all layers).")
+    int maxLayers;
+
     @Override
     public Integer call() {
+        DeviceSpec spec = DeviceSpec.parse(device, "--device");
+        if (maxLayers < 0) {
+            throw dev.prosparse.ProsparseException.usage("--max-layers must be >= 0, got " + maxLayers + " (for example --max-layers 2)");
+        }
         int r = rank != null ? rank : Math.min(1024, ModelConfig.read(model).hiddenSize());
         PredictorRun.Result res = PredictorRun.run(new PredictorRun.Request(model, out, force, r, DataSource.of(data), samples,
-                recall, epochs, batch, lr, seqLen, DataSource.of(evalData), windows, threads, seed));
+                recall, epochs, batch, lr, seqLen, DataSource.of(evalData), windows, threads, seed, spec, maxLayers));
+        if (res.out() == null) {
+            System.out.print(PredictorOutput.timing(res));
+            return 0;
+        }
         System.out.print(PredictorOutput.text(res));
         System.out.flush();
         return 0;

@@ -5,6 +5,8 @@ import dev.prosparse.config.ModelConfig;
 import dev.prosparse.device.DeviceSetup;
 import dev.prosparse.device.DeviceSpec;
 import dev.prosparse.device.Precision;
+import dev.prosparse.dist.C10dGlue;
+import dev.prosparse.dist.LaunchEnv;
 import dev.prosparse.hub.HubEnv;
 import dev.prosparse.hub.ModelResolver;
 import dev.prosparse.hub.Presets;
@@ -13,6 +15,7 @@ import dev.prosparse.model.Activation;
 import dev.prosparse.train.Recipe;
 import dev.prosparse.train.RunDir;
 import dev.prosparse.train.Trainer;
+import dev.prosparse.train.TrainingPlan;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -41,7 +44,8 @@ import picocli.CommandLine.Option;
             "  prosparse train --config configs/train/prosparse-tiny.yaml --stages 2 --set optimizer.lr=2e-4",
             "  prosparse train --config configs/train/prosparse-tiny.yaml --target-sparsity 0.85",
             "  prosparse train --resume checkpoints/runs/prosparse-tiny-20261123-101500",
-            "  prosparse train --config configs/train/prosparse-tiny.yaml --device cuda --precision fp16-mixed"})
+            "  prosparse train --config configs/train/prosparse-tiny.yaml --device cuda --precision fp16-mixed",
+            "  prosparse train --config configs/train/llama2-7b.yaml --plan --device cuda --precision fp16-mixed"})
 public final class TrainCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
 
@@ -76,6 +80,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--precision", paramLabel = "P", description = "fp32 or fp16-mixed (GPU only; overrides the recipe key precision). Also with --resume.")
     String precision;
 
+    @Option(names = "--plan", description = "Print the memory plan (weights, optimizer state, gradients, activations, logits,"
+            + " workspace; per device, next to the free memory) and exit: 0 when it fits, 2 when it does not. Creates"
+            + " nothing and needs no weights on disk for a preset (docs/memory-plan.md).")
+    boolean plan;
+
     @Override
     public Integer call() {
         Recipe recipe;
@@ -83,7 +92,7 @@ public final class TrainCommand implements Callable<Integer> {
         Path modelDir;
         boolean created = false;
         // under torchrun/srun: half-set variables are an error here, before any work (docs/distributed.md)
-        java.util.Optional<dev.prosparse.dist.LaunchEnv> launch = dev.prosparse.dist.LaunchEnv.detect();
+        java.util.Optional<LaunchEnv> launch = LaunchEnv.detect();
         List<String> deviceOverrides = new ArrayList<>();
         if (device != null) {
             DeviceSpec.parse(device, "--device");
@@ -107,7 +116,13 @@ public final class TrainCommand implements Callable<Integer> {
                         + dev.prosparse.util.Listing.nearby(resume.resolve(RunDir.RECIPE)));
             }
             recipe = Recipe.load(resume.resolve(RunDir.RECIPE), deviceOverrides);
+            ai.djl.Device dev = DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), threads,
+                    device != null ? "--device" : "recipe key device", precision != null ? "--precision" : "recipe key precision");
+            if (plan) {
+                return TrainingPlan.print(recipe, dev, System.out);
+            }
             modelDir = preflight(recipe, download);
+            TrainingPlan.check(recipe, modelDir, dev);
             run = new RunDir(resume);
             if (run.newestSave().isEmpty()) {
                 LOG.warn("{} has no complete save yet: starting it from the beginning", resume);
@@ -131,13 +146,17 @@ public final class TrainCommand implements Callable<Integer> {
                 throw ProsparseException.usage("under a launcher every rank must find the same run folder: give --run-name"
                         + " NAME (e.g. --run-name tiny-8gpu), or --resume DIR");
             }
-            DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), threads, device != null ? "--device" : "recipe key device",
-                    precision != null ? "--precision" : "recipe key precision");
+            ai.djl.Device dev = DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), threads,
+                    device != null ? "--device" : "recipe key device", precision != null ? "--precision" : "recipe key precision");
             if (launch.isPresent()) {    // the rank's GPU and the c10d glue (docs/distributed.md), after the engine started
                 launch.get().deviceFor(recipe.device(), device != null ? "--device" : "recipe key device");
-                dev.prosparse.dist.C10dGlue.load();
+                C10dGlue.load();
+            }
+            if (plan) {
+                return TrainingPlan.print(recipe, dev, System.out);
             }
             modelDir = preflight(recipe, download);
+            TrainingPlan.check(recipe, modelDir, dev); // sizes and memory, before the run folder exists
             String name = runName != null ? runName
                     : recipeName() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
             Path out = home().resolve(recipe.outputDir()).resolve(name);

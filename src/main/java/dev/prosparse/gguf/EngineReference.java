@@ -2,7 +2,6 @@ package dev.prosparse.gguf;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.TextTokenizer;
@@ -37,6 +36,8 @@ import java.util.Map;
  *   tokenize CKPT TEXT                  our tokenizer's ids (with BOS)
  *   negate-fc2 PRED_DIR OUT_DIR         a copy of a predictors folder with fc2 negated (negative control)
  *   compare A.f32 B.f32 V               max |Δ| and argmax agreement; exit 0 iff max |Δ| &lt; 0.1 and agreement ≥ 99 %
+ *   compare-masked A.f32 B.f32 V        the criterion under predictor masks ({@link SparseComparison})
+ *   all-neurons PRED_DIR OUT_DIR        a copy of a predictors folder that computes every neuron (fc2 = 0, τ = −1)
  * </pre>
  */
 public final class EngineReference {
@@ -68,6 +69,12 @@ public final class EngineReference {
                 break;
             case "compare":
                 System.exit(compare(Path.of(a[1]), Path.of(a[2]), Integer.parseInt(a[3])) ? 0 : 1);
+                break;
+            case "compare-masked":
+                System.exit(SparseComparison.compareMasked(Path.of(a[1]), Path.of(a[2]), Integer.parseInt(a[3])) ? 0 : 1);
+                break;
+            case "all-neurons":
+                SparseComparison.allNeurons(Path.of(a[1]), Path.of(a[2]));
                 break;
             default:
                 throw new IllegalArgumentException("unknown mode " + a[0]);
@@ -113,6 +120,7 @@ public final class EngineReference {
             // what the engine computes: plain ReLU in PowerInfer's sparse path (a fatrelu threshold is ignored there)
             CausalLM lm = sparse ? new CausalLM(c, Weights.of(wm, p, false), Activation.RELU, 0)
                     : new CausalLM(c, Weights.of(wm, p, false), c.hiddenAct(), c.hiddenActParam());
+            EngineMasks engineMasks = new EngineMasks();
             float[] logits = Torch.noGrad(() -> {
                 try (NDManager s = root.newSubManager()) {
                     NDArray in = Torch.fromLongs(s, ids, new Shape(1, ids.length));
@@ -125,7 +133,7 @@ public final class EngineReference {
                             Predictor pr = preds.get(l);
                             NDArray w1 = Torch.fromFloats(s, pr.fc1(), new Shape(pr.rank(), e));
                             NDArray w2 = Torch.fromFloats(s, pr.fc2(), new Shape(pr.intermediate(), pr.rank()));
-                            mask = Predictor.scores(at, w1, w2).gte(Torch.scalar(s, tau)).toType(DataType.FLOAT32, false);
+                            mask = engineMasks.mask(at, w1, w2, tau);   // the engine's F16 arithmetic
                         }
                         h = MaskedForward.ffn(lm, at, l, mask);
                     }
@@ -133,6 +141,11 @@ public final class EngineReference {
                 }
             });
             writeFloats(out, logits);
+            if (sparse) {
+                System.err.printf(Locale.ROOT, "mask decisions within rounding distance of the threshold (the engine may take"
+                        + " them the other way): %d of %d (%.4f%%)%n", engineMasks.borderline, engineMasks.decisions,
+                        100.0 * engineMasks.borderline / Math.max(1, engineMasks.decisions));
+            }
             System.err.printf(Locale.ROOT, "wrote %d x %d logits (%s%s)%n", ids.length, c.vocabSize(), sparse ? "PWRI, threshold " : "dense",
                     sparse ? String.valueOf(tau) : "");
         }
@@ -214,13 +227,13 @@ public final class EngineReference {
         return ok;
     }
 
-    private static void writeFloats(Path out, float[] v) throws IOException {
+    static void writeFloats(Path out, float[] v) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(v);
         Files.write(out, b.array());
     }
 
-    private static float[] readFloats(Path p) throws IOException {
+    static float[] readFloats(Path p) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
         float[] v = new float[b.remaining() / 4];
         b.asFloatBuffer().get(v);

@@ -28,7 +28,7 @@ public final class GgufExporter {
     /**
      * @param predictors a predictors folder (PowerInfer export) or null (dense llama.cpp export)
      * @param f32        write 2-D weights as F32 (dense only; PowerInfer's sparse kernels need F16)
-     * @param padFfn     pad the FFN with zero neurons up to at least this many (0: none)
+     * @param padFfn     pad the FFN with zero neurons up to at least this many (0: not given, see {@link #paddedFfn})
      * @param force      write a dense export of a non-SiLU checkpoint anyway (the engine computes SiLU)
      */
     public record Request(Path model, Path predictors, Path out, boolean f32, int padFfn, boolean force, boolean overwrite) {}
@@ -46,12 +46,17 @@ public final class GgufExporter {
         if (Files.exists(q.out()) && !q.overwrite()) {
             throw ProsparseException.usage("--out " + q.out() + " exists; pass --overwrite to replace it");
         }
-        if (q.padFfn() < 0) {
-            throw ProsparseException.usage("--pad-ffn must be ≥ 0, got " + q.padFfn());
-        }
-        int e = c.hiddenSize(), n = c.intermediateSize(), nPad = Math.max(n, q.padFfn());
+        int e = c.hiddenSize(), n = c.intermediateSize(), nPad = paddedFfn(n, q.padFfn(), sparse);
+        SpmVocab vocab = GgufTokenizer.vocab(ck);
+        warnings.addAll(vocab.warnings());
         PredictorFiles.Loaded preds = sparse ? PredictorFiles.read(q.predictors(), c.numHiddenLayers(), e, n) : null;
-        Map<String, GgufValue> kv = metadata(ck, c, nPad, sparse, q.f32(), preds);
+        if (sparse) {
+            predictorWarnings(q, c, preds, warnings);
+        }
+        if (nPad != n) {
+            LOG.info("FFN padded with zero neurons from {} to {} (docs/powerinfer.md, the PowerInfer variant)", n, nPad);
+        }
+        Map<String, GgufValue> kv = metadata(ck, c, nPad, sparse, q.f32(), preds, vocab);
         List<GgufTensor> ts = new ArrayList<>();
         GgufTensor.GgmlType wt = q.f32() ? GgufTensor.GgmlType.F32 : GgufTensor.GgmlType.F16;
         try (CheckpointFiles files = ck.files()) {
@@ -96,6 +101,41 @@ public final class GgufExporter {
             bytes = -1;
         }
         return new Result(q.out(), magic, ts.size(), bytes, nPad, warnings);
+    }
+
+    /** The smallest n_ff PowerInfer's sparse kernels compute correctly is above this (docs/powerinfer.md). */
+    public static final int POWERINFER_MIN_FFN = 1000, POWERINFER_PAD = 1024;
+
+    /**
+     * The exported n_ff: {@code padFfn} 0 means "not given": a PowerInfer export with n_ff ≤ 1000 is then padded to
+     * 1024 (its kernels return NaN or wrong values below), a dense one not at all. A given value that leaves a
+     * PowerInfer export at n_ff ≤ 1000 is refused.
+     */
+    static int paddedFfn(int n, int padFfn, boolean sparse) {
+        if (padFfn < 0) {
+            throw ProsparseException.usage("--pad-ffn must be ≥ 0, got " + padFfn + " (for example --pad-ffn 1024)");
+        }
+        int nPad = Math.max(n, padFfn);
+        if (sparse && nPad <= POWERINFER_MIN_FFN) {
+            if (padFfn != 0) {
+                throw ProsparseException.usage("--pad-ffn " + padFfn + " leaves n_ff " + nPad + " ≤ " + POWERINFER_MIN_FFN
+                        + ": PowerInfer's sparse kernels return NaN or wrong values there; pass --pad-ffn " + POWERINFER_PAD
+                        + " (or leave the flag out: PowerInfer exports are padded to " + POWERINFER_PAD + " by default)");
+            }
+            nPad = POWERINFER_PAD;
+        }
+        return nPad;
+    }
+
+    private static void predictorWarnings(Request q, ModelConfig c, PredictorFiles.Loaded preds, List<String> warnings) {
+        String id = PredictorCompat.checkIdentity(q.model(), c, q.predictors(), preds.json());
+        String dense = PredictorCompat.densityWarning(c, preds.json(), preds.predictors().get(0).rank());
+        for (String w : java.util.Arrays.asList(id, dense)) {
+            if (w != null) {
+                LOG.warn(w);
+                warnings.add(w);
+            }
+        }
     }
 
     /** Refuses, by name, what the target engine cannot run; collects warnings for what it runs differently. */
@@ -198,7 +238,7 @@ public final class GgufExporter {
     }
 
     static Map<String, GgufValue> metadata(HfCheckpoint ck, ModelConfig c, int nFf, boolean sparse, boolean f32,
-            PredictorFiles.Loaded preds) {
+            PredictorFiles.Loaded preds, SpmVocab vocab) {
         Map<String, GgufValue> kv = new LinkedHashMap<>();
         kv.put("general.architecture", new GgufValue.Str("llama"));
         kv.put("general.name", new GgufValue.Str(ck.dir().toAbsolutePath().normalize().getFileName().toString()));
@@ -216,7 +256,7 @@ public final class GgufExporter {
         if (sparse) {
             kv.put("powerinfer.sparse_threshold", new GgufValue.F32(preds.threshold()));
         }
-        kv.putAll(GgufTokenizer.keys(ck));
+        kv.putAll(GgufTokenizer.keys(ck, vocab));
         return kv;
     }
 }

@@ -75,8 +75,13 @@ public final class PredictorFiles {
         if (json.path("format_version").asInt(-1) != FORMAT_VERSION || !json.path("threshold").isNumber()) {
             throw ProsparseException.checkpoint(jf + ": expected format_version " + FORMAT_VERSION + " and a numeric threshold");
         }
+        checkShape(jf, json, layers, hidden, intermediate);
         List<Predictor> ps = new ArrayList<>();
         try (SafetensorsFile f = SafetensorsFile.open(dir.resolve(WEIGHTS))) {
+            if (f.find(fc1Name(layers)).isPresent()) {
+                throw ProsparseException.checkpoint(dir.resolve(WEIGHTS) + ": has predictors for more than " + layers
+                        + " layers; they were trained on another model: train predictors for this one");
+            }
             for (int l = 0; l < layers; l++) {
                 if (f.find(fc1Name(l)).isEmpty() || f.find(fc2Name(l)).isEmpty()) {
                     throw ProsparseException.checkpoint(dir.resolve(WEIGHTS) + ": tensor " + fc1Name(l) + " or " + fc2Name(l)
@@ -93,6 +98,19 @@ public final class PredictorFiles {
             }
         }
         return new Loaded(ps, (float) json.get("threshold").asDouble(), json);
+    }
+
+    /** The shape recorded in predictors.json (when it records one) must be the model's. */
+    static void checkShape(Path jf, JsonNode json, int layers, int hidden, int intermediate) {
+        int[] want = {layers, hidden, intermediate};
+        String[] keys = {"num_hidden_layers", "hidden_size", "intermediate_size"};
+        for (int i = 0; i < keys.length; i++) {
+            if (json.path(keys[i]).isInt() && json.get(keys[i]).asInt() != want[i]) {
+                throw ProsparseException.checkpoint(jf + ": the predictors were trained on a model with " + keys[i] + " "
+                        + json.get(keys[i]).asInt() + ", this model has " + want[i] + "; train predictors for this model"
+                        + " (prosparse predictors train --model DIR)");
+            }
+        }
     }
 
     static ArrayNode array() {

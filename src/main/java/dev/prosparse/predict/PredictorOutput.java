@@ -6,6 +6,26 @@ import java.util.Locale;
 public final class PredictorOutput {
     private PredictorOutput() {}
 
+    /** A timing run (--max-layers): seconds per layer, their mean, the extrapolation to every layer, peak GPU memory. */
+    public static String timing(PredictorRun.Result r) {
+        StringBuilder sb = new StringBuilder();
+        double sum = 0;
+        for (int l = 0; l < r.layerSeconds().length; l++) {
+            sb.append(String.format(Locale.ROOT, "layer %d: %.1f s (collect + train)%n", l, r.layerSeconds()[l]));
+            sum += r.layerSeconds()[l];
+        }
+        int n = r.layerSeconds().length;
+        int all = dev.prosparse.config.ModelConfig.read(r.request().model()).numHiddenLayers();
+        double perLayer = n > 1 ? (sum - r.layerSeconds()[0]) / (n - 1) : sum;   // layer 0 includes warm-up
+        sb.append(String.format(Locale.ROOT, "timing run: %d of %d layers, %d positions, %d epochs: %.2f min per layer%s;"
+                + " extrapolated to all %d layers: %.1f min (without the perplexity evaluations)%n", n, all,
+                r.trainRows() + r.calibRows() + r.testRows(), r.request().epochs(), perLayer / 60,
+                n > 1 ? " (layers after the first)" : "", all, (r.layerSeconds()[0] + perLayer * (all - 1)) / 60));
+        sb.append(r.peakDeviceBytes() > 0 ? String.format(Locale.ROOT, "peak GPU memory in use (sampled): %.2f GiB%n",
+                r.peakDeviceBytes() / 1073741824.0) : "peak GPU memory: n/a (CPU)\n");
+        return sb.toString();
+    }
+
     public static String text(PredictorRun.Result r) {
         PredictorRun.Request q = r.request();
         StringBuilder sb = new StringBuilder();

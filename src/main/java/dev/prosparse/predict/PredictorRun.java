@@ -1,5 +1,6 @@
 package dev.prosparse.predict;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,6 +10,8 @@ import dev.prosparse.data.DataSource;
 import dev.prosparse.data.EvalWindows;
 import dev.prosparse.data.TextTokenizer;
 import dev.prosparse.data.TokenStream;
+import dev.prosparse.device.DeviceSetup;
+import dev.prosparse.device.DeviceSpec;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
 import dev.prosparse.model.Activation;
@@ -32,16 +35,23 @@ public final class PredictorRun {
      *                    the report)
      * @param evalWindows windows of evalData for the perplexities (of seqLen tokens)
      */
+    /**
+     * @param device    where pairs are collected and predictors trained (auto: the first GPU DJL sees)
+     * @param maxLayers 0: every layer; N: a timing run over the first N layers only (nothing is written)
+     */
     public record Request(Path model, Path out, boolean force, int rank, DataSource data, int samples, double recall,
-            int epochs, int batch, double lr, int seqLen, DataSource evalData, int evalWindows, int threads, long seed) {}
+            int epochs, int batch, double lr, int seqLen, DataSource evalData, int evalWindows, int threads, long seed,
+            DeviceSpec device, int maxLayers) {}
 
     /** Per layer: the cut, its fold, held-out quality. */
     /** @param perplexity the model's perplexity when only this layer computes only its predicted neurons */
     public record LayerResult(int layer, float cut, float scale, boolean exactFold, float effectiveCut, Cuts.Quality quality,
             long foldMismatches, double perplexity) {}
 
+    /** @param layerSeconds collect + train seconds per layer; peakDeviceBytes GPU memory in use at its highest sample (0 on CPU) */
     public record Result(Request request, List<LayerResult> layers, float threshold, double densePerplexity,
-            double predictedPerplexity, double skippedFraction, int trainRows, int calibRows, int testRows, Path out) {}
+            double predictedPerplexity, double skippedFraction, int trainRows, int calibRows, int testRows, Path out,
+            double[] layerSeconds, long peakDeviceBytes) {}
 
     private static final float FOLD_EPS = 1e-6f;
 
@@ -75,12 +85,18 @@ public final class PredictorRun {
         if (Files.exists(out.resolve(PredictorFiles.JSON)) && !q.force()) {
             throw ProsparseException.usage("--out " + out + " already holds predictors; pass --force to replace them");
         }
-        Torch.start(q.threads());
+        Device device = DeviceSetup.select(q.device() == null ? DeviceSpec.AUTO : q.device(), q.threads(), "--device");
+        int layersToRun = q.maxLayers() > 0 ? Math.min(q.maxLayers(), config.numHiddenLayers()) : config.numHiddenLayers();
+        checkMemory(q, (long) windows * q.seqLen(), config);
+        LOG.info(PredictorEstimate.of(config, (long) windows * q.seqLen(), layersToRun, q.rank(), q.epochs(), device, q.threads()).text());
         TokenStream stream, evalStream;
+        long tt = System.nanoTime();
+        LOG.info("Tokenizing {} (and {} for the perplexities)…", q.data().spec(), q.evalData().spec());
         try (TextTokenizer tok = ckpt.tokenizer()) {
             stream = TokenStream.of(tok, q.data().readDocuments());
             evalStream = q.evalData().spec().equals(q.data().spec()) ? stream : TokenStream.of(tok, q.evalData().readDocuments());
         }
+        LOG.info(String.format(java.util.Locale.ROOT, "Tokenized in %.1f s", (System.nanoTime() - tt) / 1e9));
         EvalWindows collectW = EvalWindows.over(stream, windows, q.seqLen(), q.data().spec());
         EvalWindows evalW = EvalWindows.over(evalStream, q.evalWindows(), q.seqLen(), q.evalData().spec());
         int test = Math.max(1, windows / 10), calib = Math.max(1, windows / 10), train = windows - test - calib;
@@ -88,11 +104,13 @@ public final class PredictorRun {
         for (int i = 0; i < windows; i++) {
             starts[i] = collectW.start(i);
         }
-        try (NDManager root = NDManager.newBaseManager(); CheckpointFiles files = ckpt.files();
+        try (NDManager root = Torch.newBaseManager(); CheckpointFiles files = ckpt.files();
                 Weights weights = Weights.load(config, files, root)) {
             CausalLM lm = new CausalLM(config, weights, act, config.hiddenActParam());
             int trRows = train * q.seqLen(), caRows = calib * q.seqLen(), teRows = test * q.seqLen();
-            checkMemory(q, (long) windows * q.seqLen(), config);
+            double[] layerSeconds = new double[layersToRun];
+            long peak = DeviceSetup.gpuMemoryUsed(device);
+            long tStart = System.nanoTime();
             LOG.info("Collecting (x, 1[x1 != 0]) pairs layer by layer: {} windows of {} tokens of {}", windows, q.seqLen(),
                     q.data().spec());
             PairCollector collector = PairCollector.start(lm, stream, starts, q.seqLen(), 8, root);
@@ -100,8 +118,11 @@ public final class PredictorRun {
             List<Float> cuts = new ArrayList<>();
             List<Cuts.Quality> quality = new ArrayList<>();
             List<long[]> mismatches = new ArrayList<>();  // per layer: fold mismatches under τ = −1 and τ = +1
-            for (int l = 0; collector.hasNext(); l++) {
+            for (int l = 0; l < layersToRun && collector.hasNext(); l++) {
+                long tc = System.nanoTime();
                 LayerPairs all = collector.next();
+                double collectS = (System.nanoTime() - tc) / 1e9;
+                peak = Math.max(peak, DeviceSetup.gpuMemoryUsed(device));
                 LayerPairs tr = all.slice(0, trRows), ca = all.slice(trRows, trRows + caRows),
                         te = all.slice(trRows + caRows, trRows + caRows + teRows);
                 all = null; // only the slices are kept while training
@@ -112,9 +133,14 @@ public final class PredictorRun {
                 float cut = Cuts.choose(p.scores(ca.x(), ca.rows(), root), ca.labels(), q.recall());
                 float[] ts = p.scores(te.x(), te.rows(), root);
                 Cuts.Quality qual = Cuts.quality(ts, te.labels(), cut);
-                LOG.info(String.format(java.util.Locale.ROOT, "layer %d: trained in %.1f s; cut %.4g: recall %.4f precision %.4f"
-                        + " predicted sparsity %.2f%% (true %.2f%%)", l, (System.nanoTime() - t0) / 1e9, cut, qual.recall(),
-                        qual.precision(), 100 * qual.predictedSparsity(), 100 * qual.trueSparsity()));
+                peak = Math.max(peak, DeviceSetup.gpuMemoryUsed(device));
+                double trainS = (System.nanoTime() - t0) / 1e9;
+                layerSeconds[l] = collectS + trainS;
+                double left = (System.nanoTime() - tStart) / 1e9 / (l + 1) * (layersToRun - l - 1);
+                LOG.info(String.format(java.util.Locale.ROOT, "layer %d/%d: collected in %.1f s, trained in %.1f s; cut %.4g:"
+                        + " recall %.4f precision %.4f predicted sparsity %.2f%% (true %.2f%%); about %.1f min left for the"
+                        + " other layers", l + 1, layersToRun, collectS, trainS, cut, qual.recall(), qual.precision(),
+                        100 * qual.predictedSparsity(), 100 * qual.trueSparsity(), left / 60));
                 trained.add(p);
                 cuts.add(cut);
                 quality.add(qual);
@@ -130,6 +156,13 @@ public final class PredictorRun {
                 }
                 mismatches.add(mm);
             }
+            if (layersToRun < config.numHiddenLayers()) {
+                LOG.info("Timing run (--max-layers {}): {} of {} layers trained, nothing written", q.maxLayers(), layersToRun,
+                        config.numHiddenLayers());
+                return new Result(q, List.of(), Float.NaN, Double.NaN, Double.NaN, Double.NaN, trRows, caRows, teRows, null,
+                        layerSeconds, peak);
+            }
+            warnLowSparsity(quality, q.recall());
             Cuts.Fold fold = Cuts.Fold.of(cuts, FOLD_EPS);
             List<Predictor> folded = new ArrayList<>();
             for (int l = 0; l < trained.size(); l++) {
@@ -146,7 +179,7 @@ public final class PredictorRun {
             MaskedForward.Result dense = MaskedForward.evaluate(lm, evalStream, evalW, 8, null, 0f, root);
             MaskedForward.Result pred = MaskedForward.evaluate(lm, evalStream, evalW, 8, folded, fold.threshold(), root);
             Result r = new Result(q, layers, fold.threshold(), dense.perplexity(), pred.perplexity(), pred.skippedFraction(),
-                    trRows, caRows, teRows, out);
+                    trRows, caRows, teRows, out, layerSeconds, peak);
             PredictorFiles.write(out, folded, toJson(r, config));
             return r;
         }
@@ -174,6 +207,26 @@ public final class PredictorRun {
         }
     }
 
+    /**
+     * Warns when a layer's predictor skips under 10 % of the neurons while 40 % or more of them are zero: the predictor
+     * barely separates active from zero neurons, so the cut for the recall target keeps nearly all of them.
+     */
+    static List<String> warnLowSparsity(List<Cuts.Quality> quality, double recall) {
+        List<String> w = new ArrayList<>();
+        for (int l = 0; l < quality.size(); l++) {
+            Cuts.Quality qu = quality.get(l);
+            if (qu.predictedSparsity() < 0.10 && qu.trueSparsity() >= 0.40) {
+                w.add(String.format(java.util.Locale.ROOT, "layer %d: the predictor skips only %.1f%% of the neurons while"
+                        + " %.1f%% are zero: it barely tells active from zero neurons, so the cut for recall %.3f keeps"
+                        + " nearly all. Likely causes: too few positions or epochs for this model (raise --samples or"
+                        + " --epochs), or a --recall too close to 1 (try 0.95)", l, 100 * qu.predictedSparsity(),
+                        100 * qu.trueSparsity(), recall));
+            }
+        }
+        w.forEach(LOG::warn);
+        return w;
+    }
+
     /** Rows × neurons where "folded score ≥ τ" and "score ≥ effective cut" disagree (0 for an exact fold). */
     static long foldMismatches(float[] scores, float cut, float[] foldedScores, float tau) {
         long m = 0;
@@ -191,6 +244,7 @@ public final class PredictorRun {
         j.put("format_version", PredictorFiles.FORMAT_VERSION);
         j.put("tool", "prosparse");
         j.put("source_checkpoint", q.model().toAbsolutePath().normalize().getFileName().toString());
+        j.set("model", ModelIdentity.of(q.model(), c).toJson());
         j.put("hidden_act", c.hiddenAct().hfName());
         j.put("num_hidden_layers", c.numHiddenLayers());
         j.put("hidden_size", c.hiddenSize());

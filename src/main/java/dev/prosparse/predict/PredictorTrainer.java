@@ -17,6 +17,7 @@ import java.util.SplittableRandom;
  * imbalance of a sparse layer), AdamW, minibatches of shuffled rows.
  */
 public final class PredictorTrainer {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PredictorTrainer.class);
 
     /** Hyper-parameters. */
     public record Settings(int rank, int epochs, int batch, double lr, double weightDecay, long seed) {}
@@ -43,37 +44,71 @@ public final class PredictorTrainer {
             }
             int stepsPerEpoch = (data.rows() + s.batch() - 1) / s.batch();
             int total = stepsPerEpoch * s.epochs(), t = 0;
-            try (AdamW opt = new AdamW(m, params, 0.9, 0.999, 1e-8, s.weightDecay())) {
+            // on a GPU the layer's pairs are uploaded once and batches gathered there; on the CPU batches are built here
+            try (AdamW opt = new AdamW(m, params, 0.9, 0.999, 1e-8, s.weightDecay());
+                    DevicePairs onDevice = m.getDevice().isGpu() ? new DevicePairs(data, m) : null) {
                 for (int ep = 0; ep < s.epochs(); ep++) {
+                    long te = System.nanoTime();
                     shuffle(order, rnd);
+                    double lossSum = 0;
                     for (int b0 = 0; b0 < order.length; b0 += s.batch()) {
                         int nb = Math.min(s.batch(), order.length - b0);
-                        float[] xb = new float[nb * e];
-                        float[] yb = new float[nb * n];
-                        for (int i = 0; i < nb; i++) {
-                            int row = order[b0 + i];
-                            System.arraycopy(data.x(), row * e, xb, i * e, e);
-                            long base = (long) row * n;
-                            for (int j = 0; j < n; j++) {
-                                yb[i * n + j] = data.labels().get(base + j) ? 1f : 0f;
-                            }
-                        }
                         t++;
                         double lr = s.lr() * 0.5 * (1 + Math.cos(Math.PI * (t - 1) / total)); // cosine to 0
                         try (NDManager scope = m.newSubManager()) {
-                            NDArray x = Torch.fromFloats(scope, xb, new Shape(nb, e));
-                            NDArray y = Torch.fromFloats(scope, yb, new Shape(nb, n));
+                            NDArray x, y;
+                            if (onDevice != null) {
+                                long[] idx = new long[nb];
+                                for (int i = 0; i < nb; i++) {
+                                    idx[i] = order[b0 + i];
+                                }
+                                NDArray[] xy = onDevice.batch(idx, scope);
+                                x = xy[0];
+                                y = xy[1];
+                            } else {
+                                x = Torch.fromFloats(scope, batchX(data, order, b0, nb), new Shape(nb, e));
+                                y = Torch.fromFloats(scope, batchY(data, order, b0, nb), new Shape(nb, n));
+                            }
                             try (GradientCollector gc = engine.newGradientCollector()) {
                                 NDArray z = Predictor.scores(x, fc1, fc2);                             // [B, I]
-                                gc.backward(weightedBce(z, y, posWeight, scope));
+                                NDArray loss = weightedBce(z, y, posWeight, scope);
+                                gc.backward(loss);
+                                if (LOG.isDebugEnabled()) {
+                                    lossSum += loss.getFloat() * nb;
+                                }
                             }
                             opt.step(params, t, lr, 1.0, scope);
                         }
+                    }
+                    if (LOG.isDebugEnabled()) {
+                        LOG.debug(String.format(java.util.Locale.ROOT, "  epoch %d/%d: loss %.4f, %.1f s", ep + 1, s.epochs(),
+                                lossSum / order.length, (System.nanoTime() - te) / 1e9));
                     }
                 }
             }
             return new Predictor(r, e, n, fc1.toFloatArray(), fc2.toFloatArray());
         }
+    }
+
+    private static float[] batchX(LayerPairs data, int[] order, int b0, int nb) {
+        int e = data.hidden();
+        float[] xb = new float[nb * e];
+        for (int i = 0; i < nb; i++) {
+            System.arraycopy(data.x(), order[b0 + i] * e, xb, i * e, e);
+        }
+        return xb;
+    }
+
+    private static float[] batchY(LayerPairs data, int[] order, int b0, int nb) {
+        int n = data.intermediate();
+        float[] yb = new float[nb * n];
+        for (int i = 0; i < nb; i++) {
+            long base = (long) order[b0 + i] * n;
+            for (int j = 0; j < n; j++) {
+                yb[i * n + j] = data.labels().get(base + j) ? 1f : 0f;
+            }
+        }
+        return yb;
     }
 
     /** mean(w₊·y·softplus(−z) + (1 − y)·softplus(z)); softplus(z) = relu(z) + log(1 + exp(−|z|)). Scalar. */

@@ -107,13 +107,27 @@ public final class Trainer {
     public record Result(Path finalDir, SparsityResult beforeShift, SparsityResult afterShift, int steps) {}
 
     public Result run() {
-        try (TrainSession s = setup()) {
+        try (TrainSession s = setupReportingOutOfMemory()) {
             train(s);
             return finish(s);
         }
     }
 
     // ---- setup ----------------------------------------------------------------------------------------------------
+
+    /** {@link #setup}, with running out of memory there (weights, optimizer state, first evaluation) as one line, exit 5. */
+    private TrainSession setupReportingOutOfMemory() {
+        try {
+            return setup();
+        } catch (RuntimeException | OutOfMemoryError e) {
+            ProsparseException oom = e instanceof ProsparseException ? null
+                    : TrainingPlan.outOfMemoryAtSetup(e, recipe, modelDir, Torch.device());
+            if (oom != null) {
+                throw oom;
+            }
+            throw e;
+        }
+    }
 
     private TrainSession setup() {
         HfCheckpoint source = HfCheckpoint.open(modelDir);

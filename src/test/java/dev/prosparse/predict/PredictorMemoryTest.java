@@ -23,7 +23,7 @@ class PredictorMemoryTest {
     @Test
     void samplesBeyondTheHeapAreRefusedNamingTheFlag() {
         ModelConfig c = ModelConfig.read(Fixtures.model("tiny-llama"));
-        PredictorRun.Request q = new PredictorRun.Request(null, null, false, 16, null, 0, 0.99, 1, 1, 0.01, 256, null, 1, 1, 0);
+        PredictorRun.Request q = new PredictorRun.Request(null, null, false, 16, null, 0, 0.99, 1, 1, 0.01, 256, null, 1, 1, 0, null, 0);
         long heap = Runtime.getRuntime().maxMemory();
         long perRow = LayerPairs.bytesWhileTraining(1, c.hiddenSize(), c.intermediateSize());
         assertDoesNotThrow(() -> PredictorRun.checkMemory(q, 1024, c));

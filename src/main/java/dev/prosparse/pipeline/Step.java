@@ -1,0 +1,28 @@
+package dev.prosparse.pipeline;
+
+/** The steps of {@code sparsify}, in order, each with the folder (or file) under --out that it leaves when done. */
+public enum Step {
+    CONVERT("convert", "convert"),
+    TRAIN("train", "train"),
+    PREDICTORS("predictors", "predictors"),
+    EXPORT("export", "export"),
+    CARD("model card", "final");
+
+    public final String label;
+    public final String folder;
+
+    Step(String label, String folder) {
+        this.label = label;
+        this.folder = folder;
+    }
+
+    /** The step named {@code s} (its enum name or label, any case), or null. */
+    public static Step named(String s) {
+        for (Step t : values()) {
+            if (t.name().equalsIgnoreCase(s) || t.label.equalsIgnoreCase(s)) {
+                return t;
+            }
+        }
+        return null;
+    }
+}

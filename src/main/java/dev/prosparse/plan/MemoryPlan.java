@@ -1,0 +1,122 @@
+package dev.prosparse.plan;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The memory a training run needs, per device, row by row (docs/memory-plan.md gives each formula and the 7B figures).
+ * It counts what the training code allocates today: state that lives for the whole run, state that lives only during an
+ * optimizer step, the activations of one micro-batch, and the evaluation pass that runs between steps.
+ *
+ * <p>Peak of a place = Σ {@link When#ALWAYS} rows + max(step part, evaluation part), where a part is the sum of its
+ * plain rows plus the largest of its {@code alternative} rows (phases of a step that never overlap: the logits'
+ * backward pass and one layer's working set, for example).
+ *
+ * <p>P = parameters; N = data-parallel ranks; k = grad_accum; B, S = batch and seq_len, T = B·S tokens per micro-batch;
+ * E, I, V, L, H, KV, D = hidden, intermediate, vocab, layers, heads, key/value heads, head_dim; c = 2 (fp16-mixed) or 4
+ * bytes per compute element.
+ */
+public final class MemoryPlan {
+    /** Windows per evaluation forward pass (the evaluator's batch). */
+    public static final int EVAL_BATCH = 8;
+    /** CUDA context, loaded kernels, cuBLAS/cuDNN workspaces: an assumption, checked by scripts/gpu-plan-check.sh. */
+    public static final long GPU_CONTEXT = 1L << 30;
+    /**
+     * The process itself: JVM heap in use, libtorch and tokenizer libraries. Measured: peak RSS 358,312 KiB (367 MB) for a
+     * tiny-llama run at batch 1 × 16 on the CPU, of which the plan's other rows are about 17 MB (docs/memory-plan.md).
+     */
+    public static final long PROCESS_BASELINE = 340L << 20;
+    /**
+     * Freed blocks the allocator keeps (glibc malloc on the CPU, PyTorch's caching allocator on a GPU), as a fraction of a
+     * step's activations and logits: 25% on the CPU, from peak RSS over five tiny-llama runs (docs/memory-plan.md); 10% on a GPU,
+     * an assumption checked by scripts/gpu-plan-check.sh.
+     */
+    public static final double SLACK_CPU = 0.25, SLACK_GPU = 0.10;
+
+    public enum Place { DEVICE, HOST }
+
+    /** When a row's memory is held: for the whole run, during an optimizer step, or during an evaluation pass. */
+    public enum When { ALWAYS, STEP, EVAL }
+
+    /**
+     * @param alternative a phase of its part that never overlaps the part's other alternative rows: only the largest counts
+     */
+    public record Row(Kind kind, String what, String formula, long bytes, Place place, When when, boolean alternative) {}
+
+    /** What a row counts: training state (per parameter), activations, logits and loss, or workspace. */
+    public enum Kind { STATE, ACTIVATIONS, LOGITS, WORKSPACE }
+
+    private final ModelShape model;
+    private final RunShape run;
+    private final List<Row> rows;
+
+    private MemoryPlan(ModelShape model, RunShape run, List<Row> rows) {
+        this.model = model;
+        this.run = run;
+        this.rows = List.copyOf(rows);
+    }
+
+    public ModelShape model() {
+        return model;
+    }
+
+    public RunShape run() {
+        return run;
+    }
+
+    public List<Row> rows() {
+        return rows;
+    }
+
+    /** The plan of {@code run} on {@code model}. */
+    public static MemoryPlan of(ModelShape model, RunShape run) {
+        List<Row> rows = new ArrayList<>();
+        Place dev = run.gpu() ? Place.DEVICE : Place.HOST;
+        TrainingState.rows(model, run, dev, rows);
+        Activations.rows(model, run, dev, rows);
+        double slack = run.gpu() ? SLACK_GPU : SLACK_CPU;
+        long acts = new MemoryPlan(model, run, rows.stream().filter(r -> r.kind() == Kind.ACTIVATIONS || r.kind() == Kind.LOGITS)
+                .toList()).part(dev, When.STEP);
+        rows.add(new Row(Kind.WORKSPACE, "allocator slack (freed blocks kept)", (int) (slack * 100) + "% of the step's activations",
+                Sat.saturated(acts) ? acts : (long) (slack * acts), dev, When.STEP, false));
+        if (run.gpu()) {
+            rows.add(new Row(Kind.WORKSPACE, "CUDA context, kernels, cuBLAS workspace", "assumed 1 GiB", GPU_CONTEXT, Place.DEVICE,
+                    When.ALWAYS, false));
+        }
+        rows.add(new Row(Kind.WORKSPACE, "process: JVM, libtorch, tokenizer", "measured 340 MiB", PROCESS_BASELINE, Place.HOST, When.ALWAYS, false));
+        rows.add(new Row(Kind.WORKSPACE, "weight loading buffer (largest tensor as float[])", "4 × " + model.largestTensor(),
+                Sat.mul(4, model.largestTensor()), Place.HOST, When.ALWAYS, false));
+        return new MemoryPlan(model, run, rows);
+    }
+
+    /** The peak of {@code place}: what is always held plus the larger of the step and the evaluation pass. */
+    public long peak(Place place) {
+        return Sat.add(part(place, When.ALWAYS), Math.max(part(place, When.STEP), part(place, When.EVAL)));
+    }
+
+    /** Σ plain rows + the largest alternative row of one part. */
+    public long part(Place place, When when) {
+        long sum = 0, alt = 0;
+        for (Row r : rows) {
+            if (r.place() == place && r.when() == when) {
+                if (r.alternative()) {
+                    alt = Math.max(alt, r.bytes());
+                } else {
+                    sum = Sat.add(sum, r.bytes());
+                }
+            }
+        }
+        return Sat.add(sum, alt);
+    }
+
+    /** Bytes of training state per parameter on {@code place} (the rows of {@link TrainingState}, step included). */
+    public double stateBytesPerParameter(Place place) {
+        long sum = 0;
+        for (Row r : rows) {
+            if (r.place() == place && r.kind() == Kind.STATE) {
+                sum = Sat.add(sum, r.bytes());
+            }
+        }
+        return sum / (double) model.parameters();
+    }
+}
