@@ -51,10 +51,6 @@ public record ModelConfig(
     /** Largest config.json read; real ones are a few kB (id2label tables of big heads stay well under 1 MB). */
     static final long MAX_BYTES = 16L << 20;
 
-    public boolean isMiniCpm() {
-        return modelType.equals("minicpm");
-    }
-
     /** The family, from {@code model_type}. */
     public ModelType family() {
         return ModelType.of(modelType, "config.json");
@@ -72,17 +68,17 @@ public record ModelConfig(
 
     /** Multiplier of each residual branch: scale_depth / sqrt(layers) for MiniCPM, 1 for LLaMA. */
     public double residualScale() {
-        return isMiniCpm() ? scaleDepth / Math.sqrt(numHiddenLayers) : 1.0;
+        return family() == ModelType.MINICPM ? scaleDepth / Math.sqrt(numHiddenLayers) : 1.0;
     }
 
     /** Divisor of the final hidden state before lm_head: hidden_size / dim_model_base for MiniCPM, 1 for LLaMA. */
     public double logitDivisor() {
-        return isMiniCpm() ? hiddenSize / dimModelBase : 1.0;
+        return family() == ModelType.MINICPM ? hiddenSize / dimModelBase : 1.0;
     }
 
     /** Embedding multiplier: scale_emb for MiniCPM, 1 for LLaMA. */
     public double embeddingScale() {
-        return isMiniCpm() ? scaleEmb : 1.0;
+        return family() == ModelType.MINICPM ? scaleEmb : 1.0;
     }
 
     /** Whether q_proj, k_proj and v_proj carry a bias. */

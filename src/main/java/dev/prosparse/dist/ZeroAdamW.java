@@ -62,7 +62,7 @@ public final class ZeroAdamW implements AutoCloseable {
 
     /**
      * This rank's shard [S] of the mean over ranks of the gradients (float32, the parameters' order); {@code grads}
-     * null means the parameters' own gradients, which are then zeroed for the next step's accumulation.
+     * null means the parameters' own gradients. The gradients read are zeroed in place for the next step's accumulation.
      */
     public NDArray reduceGradients(Map<String, NDArray> grads, NDManager scope) {
         List<NDArray> gs = new ArrayList<>();
@@ -74,7 +74,7 @@ public final class ZeroAdamW implements AutoCloseable {
             gs.add(g);
         }
         NDArray flat = flatten(gs, scope);                                    // [world·S]
-        if (grads == null) {
+        {   // the gradients were read: zero them for the next step's accumulation (autograd adds into them)
             NDArray zero = Torch.scalar(scope, 0);
             Torch.noGrad(() -> {
                 gs.forEach(g -> g.set(new NDIndex("..."), zero));

@@ -9,8 +9,9 @@ import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
 import dev.prosparse.model.Activation;
 import dev.prosparse.model.CausalLM;
+import dev.prosparse.model.LayerHooks;
+import dev.prosparse.model.LayerWalk;
 import dev.prosparse.model.Weights;
-import dev.prosparse.predict.MaskedForward;
 import dev.prosparse.predict.Predictor;
 import dev.prosparse.predict.PredictorFiles;
 import dev.prosparse.util.Torch;
@@ -121,22 +122,18 @@ public final class EngineReference {
             CausalLM lm = sparse ? new CausalLM(c, Weights.of(wm, p, false), Activation.RELU, 0)
                     : new CausalLM(c, Weights.of(wm, p, false), c.hiddenAct(), c.hiddenActParam());
             EngineMasks engineMasks = new EngineMasks();
+            // the masks under the engine's F16 arithmetic, as an FFN override of the model's one layer walk
+            LayerHooks hooks = !sparse ? LayerHooks.NONE : new LayerHooks((layer, ffn) -> {
+                Predictor pr = preds.get(layer);
+                NDManager m = ffn.input().getManager();
+                NDArray w1 = Torch.fromFloats(m, pr.fc1(), new Shape(pr.rank(), e));                    // [r, E]
+                NDArray w2 = Torch.fromFloats(m, pr.fc2(), new Shape(pr.intermediate(), pr.rank()));    // [I, r]
+                return ffn.x1().mul(engineMasks.mask(ffn.input(), w1, w2, tau));                       // [1, n, I]
+            }, null);
             float[] logits = Torch.noGrad(() -> {
                 try (NDManager s = root.newSubManager()) {
                     NDArray in = Torch.fromLongs(s, ids, new Shape(1, ids.length));
-                    CausalLM.Positions pos = lm.positions(in);
-                    NDArray h = lm.embed(in);
-                    for (int l = 0; l < layers; l++) {
-                        NDArray at = lm.attentionBlock(h, l, pos);
-                        NDArray mask = null;
-                        if (sparse) {
-                            Predictor pr = preds.get(l);
-                            NDArray w1 = Torch.fromFloats(s, pr.fc1(), new Shape(pr.rank(), e));
-                            NDArray w2 = Torch.fromFloats(s, pr.fc2(), new Shape(pr.intermediate(), pr.rank()));
-                            mask = engineMasks.mask(at, w1, w2, tau);   // the engine's F16 arithmetic
-                        }
-                        h = MaskedForward.ffn(lm, at, l, mask);
-                    }
+                    NDArray h = LayerWalk.run(lm, in, LayerWalk.Scopes.WHOLE_GRAPH, hooks);       // [1, n, E]
                     return lm.head(h).toFloatArray();
                 }
             });

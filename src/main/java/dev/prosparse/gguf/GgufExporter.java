@@ -3,6 +3,7 @@ package dev.prosparse.gguf;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.prosparse.ProsparseException;
 import dev.prosparse.config.ModelConfig;
+import dev.prosparse.config.ModelType;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
 import dev.prosparse.model.Activation;
@@ -141,7 +142,7 @@ public final class GgufExporter {
     /** Refuses, by name, what the target engine cannot run; collects warnings for what it runs differently. */
     static void checkSupported(ModelConfig c, boolean sparse, Request q, List<String> warnings) {
         String where = "--model " + q.model();
-        if (!c.modelType().equals("llama")) {
+        if (c.family() != ModelType.LLAMA) {
             throw ProsparseException.usage(where + ": model_type " + c.modelType() + " cannot be exported: llama.cpp's llama"
                     + " architecture (and PowerInfer's sparse path) has no " + c.modelType() + " support here (qwen2, qwen3,"
                     + " mistral and minicpm are refused); only model_type llama is exported");

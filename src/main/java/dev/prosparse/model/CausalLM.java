@@ -1,14 +1,11 @@
 package dev.prosparse.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import dev.prosparse.config.ModelConfig;
-import dev.prosparse.config.RopeParameters;
+import dev.prosparse.config.ModelType;
 import dev.prosparse.util.Torch;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,7 +18,11 @@ import java.util.Map;
  * plain NDArray ops so that autograd runs through it. Parameters come typed per layer ({@link LayerWeights}).
  * The FFN activation is a parameter of the model ({@link #activation()}), not a property of the code. The
  * families differ only in: q/k/v (and o) biases, Qwen3's per-head q/k RMSNorm, sliding-window masks, the
- * rotary variant (default or llama3) and MiniCPM's three scale factors; see docs/model-families.md.
+ * rotary variant (default or llama3) and MiniCPM's three scale factors; see docs/model-families.md. Those details
+ * live here and in {@link Attention} and {@link Rope} only.
+ *
+ * <p>Every consumer runs the model through its one walk over the decoder layers ({@link LayerWalk}, with
+ * {@link LayerHooks} to observe or override each FFN and a {@link LayerSource} for the weights): docs/layer-walk.md.
  *
  * <p>Shapes: B = batch, S = sequence, H = attention heads, KV = key/value heads, G = H / KV, D = head_dim,
  * E = hidden_size, I = intermediate_size, V = vocab_size.
@@ -97,12 +98,9 @@ public final class CausalLM {
      * @param keepX1   whether to return each layer's x1 (for sparsity statistics and the L1 term)
      */
     public Output forward(NDArray inputIds, boolean keepX1) {
-        Positions pos = positions(inputIds);
         List<NDArray> x1s = keepX1 ? new ArrayList<>(config.numHiddenLayers()) : Collections.emptyList();
-        NDArray h = embed(inputIds);                                                     // [B, S, E]
-        for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
-            h = decoderLayer(h, layer, pos, keepX1 ? x1s : null);                        // [B, S, E]
-        }
+        NDArray h = LayerWalk.run(this, inputIds, LayerWalk.Scopes.WHOLE_GRAPH,
+                keepX1 ? collecting(x1s) : LayerHooks.NONE);                             // [B, S, E]
         return new Output(head(h), x1s);                                                 // [B, S, V]
     }
 
@@ -117,9 +115,9 @@ public final class CausalLM {
             Map<Integer, NDArray> windowed = new HashMap<>();
             if (config.attention().anySliding()) {                       // one window size per config
                 int w = config.attention().window();
-                windowed.put(w, causalMask(m, seq, w));
+                windowed.put(w, Attention.causalMask(m, seq, w));
             }
-            return new Positions(Rope.of(m, config.headDim(), config.rope(), seq), causalMask(m, seq, 0), windowed).to(dtype);
+            return new Positions(Rope.of(m, config.headDim(), config.rope(), seq), Attention.causalMask(m, seq, 0), windowed).to(dtype);
         });
     }
 
@@ -152,121 +150,88 @@ public final class CausalLM {
         NDArray h = inputIds.getNDArrayInternal()
                 .embedding(inputIds, weights.embedTokens(), SparseFormat.DENSE)
                 .singletonOrThrow();                                                     // [B, S, E]
-        return config.isMiniCpm() ? h.mul(Torch.scalar(h.getManager(), config.embeddingScale())) : h;
+        return miniCpm() ? h.mul(Torch.scalar(h.getManager(), config.embeddingScale())) : h;
     }
 
     /**
-     * One decoder layer: pre-norm attention and gated FFN, each added to the residual stream (scaled by
-     * scale_depth/√layers for MiniCPM). Reads only layer {@code layer}'s tensors from {@link #weights()}.
-     *
-     * @param h     [B, S, E]
-     * @param x1Out if not null, receives this layer's x1 [B, S, I]
-     * @return [B, S, E]
+     * One decoder layer with its weights from {@link #weights()}; x1Out, if not null, receives its x1 [B, S, I].
+     * h [B, S, E] → [B, S, E].
      */
     public NDArray decoderLayer(NDArray h, int layer, Positions pos, List<NDArray> x1Out) {
-        return ffnBlock(attentionBlock(h, layer, pos), layer, x1Out);
+        return decoderLayer(h, weights.layer(layer), layer, pos, collecting(x1Out), 0);
+    }
+
+    /**
+     * One decoder layer, the step of {@link LayerWalk} (and of recompute in training): pre-norm attention and gated
+     * FFN, each added to the residual stream (scaled by scale_depth/√layers for MiniCPM), with the hooks' FFN
+     * override and observer (docs/layer-walk.md).
+     *
+     * @param h    [B, S, E]
+     * @param w    layer {@code layer}'s weights (from the walk's {@link LayerSource})
+     * @param lane the walk's batch index, passed to the observer
+     * @return [B, S, E]
+     */
+    public NDArray decoderLayer(NDArray h, LayerWeights w, int layer, Positions pos, LayerHooks hooks, int lane) {
+        return ffnBlock(attentionBlock(h, w, layer, pos), w, layer, hooks, lane);
     }
 
     /**
      * The first half of a decoder layer: h + attention(input_layernorm(h)) (the attention branch scaled by
      * scale_depth/√layers for MiniCPM). The result is the FFN's input residual stream ("ffn_inp" in llama.cpp and
-     * PowerInfer), the input of activation predictors.
-     *
-     * @param h [B, S, E]
-     * @return [B, S, E]
+     * PowerInfer), the input of activation predictors. h [B, S, E] → [B, S, E].
      */
     public NDArray attentionBlock(NDArray h, int layer, Positions pos) {
-        LayerWeights w = weights.layer(layer);
+        return attentionBlock(h, weights.layer(layer), layer, pos);
+    }
+
+    private NDArray attentionBlock(NDArray h, LayerWeights w, int layer, Positions pos) {
         int window = config.slidingWindow(layer);
-        NDArray attn = attention(rmsNorm(h, w.inputNorm()), w, pos.rope(), pos.mask(window), window);           // [B, S, E]
-        return h.add(config.isMiniCpm() ? attn.mul(Torch.scalar(h.getManager(), config.residualScale())) : attn);
+        NDArray attn = Attention.forward(config, attentionKernel, rmsNorm(h, w.inputNorm()), w, pos.rope(),
+                pos.mask(window), window);                                                                   // [B, S, E]
+        return h.add(miniCpm() ? attn.mul(Torch.scalar(h.getManager(), config.residualScale())) : attn);
     }
 
     /**
-     * The second half of a decoder layer: h + down_proj(σ(gate_proj(x)) ⊙ up_proj(x)), x = post_attention_layernorm(h)
-     * (the FFN branch scaled by scale_depth/√layers for MiniCPM).
-     *
-     * @param h     [B, S, E], the output of {@link #attentionBlock}
-     * @param x1Out if not null, receives this layer's x1 [B, S, I]
-     * @return [B, S, E]
+     * The second half of a decoder layer with weights from {@link #weights()}; x1Out, if not null, receives x1.
+     * h [B, S, E] (the output of {@link #attentionBlock}) → [B, S, E].
      */
     public NDArray ffnBlock(NDArray h, int layer, List<NDArray> x1Out) {
-        LayerWeights w = weights.layer(layer);
+        return ffnBlock(h, weights.layer(layer), layer, collecting(x1Out), 0);
+    }
+
+    /** h + down_proj(x1), x1 = σ(gate_proj(x)) ⊙ up_proj(x), x = post_attention_layernorm(h) (× scale for MiniCPM). */
+    private NDArray ffnBlock(NDArray h, LayerWeights w, int layer, LayerHooks hooks, int lane) {
         NDArray x = rmsNorm(h, w.postNorm());                                                                   // [B, S, E]
         NDArray gate = linear(x, w.gate());                                                                     // [B, S, I]
         NDArray up = linear(x, w.up());                                                                         // [B, S, I]
         NDArray x1 = activation.apply(gate, up, activationParam);                                               // [B, S, I]
-        if (x1Out != null) {
-            x1Out.add(x1);
+        if (hooks.override() != null) {
+            x1 = hooks.override().x1(layer, new LayerHooks.Ffn(h, gate, up, x1));                               // [B, S, I]
+        }
+        if (hooks.observer() != null) {
+            hooks.observer().layer(layer, lane, h, x1);
         }
         NDArray ffn = linear(x1, w.down());                                                                     // [B, S, E]
-        return h.add(config.isMiniCpm() ? ffn.mul(Torch.scalar(h.getManager(), config.residualScale())) : ffn);
+        return h.add(miniCpm() ? ffn.mul(Torch.scalar(h.getManager(), config.residualScale())) : ffn);
     }
 
     /** Final RMSNorm (÷ hidden/dim_model_base for MiniCPM) and lm_head. [B, S, E] → [B, S, V]. */
     public NDArray head(NDArray h) {
         h = rmsNorm(h, weights.finalNorm());                                                       // [B, S, E]
-        if (config.isMiniCpm()) {
+        if (miniCpm()) {
             h = h.div(Torch.scalar(h.getManager(), config.logitDivisor()));
         }
         return linear(h, weights.lmHead());                                                                     // [B, S, V]
     }
 
-    /**
-     * Grouped-query causal self-attention with rotary position embeddings; q/k/v(/o) biases where the family has
-     * them, and Qwen3's RMSNorm of each head of q and k (over D, before the rotary embedding). Query head h reads
-     * key/value head h / G.
-     *
-     * @param window the layer's sliding window (0: none); {@code mask} is its [S, S] additive mask
-     */
-    private NDArray attention(NDArray x, LayerWeights w, Rope rope, NDArray mask, int window) {
-        Shape s = x.getShape();
-        long b = s.get(0), seq = s.get(1);
-        int heads = config.numAttentionHeads(), kv = config.numKeyValueHeads(), d = config.headDim();
-
-        NDArray q = linear(x, w.q(), w.qBias()).reshape(b, seq, heads, d);             // [B, S, H, D]
-        NDArray k = linear(x, w.k(), w.kBias()).reshape(b, seq, kv, d);                 // [B, S, KV, D]
-        if (w.qNorm() != null) {
-            q = rmsNorm(q, w.qNorm());                                                   // per head, over D
-            k = rmsNorm(k, w.kNorm());
-        }
-        NDArray v = linear(x, w.v(), w.vBias()).reshape(b, seq, kv, d);                 // [B, S, KV, D]
-        NDArray out = attentionKernel.fusedOn(x.getDevice())
-                ? fusedAttention(q, k, v, rope, window > 0 && seq > window ? mask : null)
-                : eagerAttention(q, k, v, rope, mask);                                   // [B, S, H, D]
-        return linear(out.reshape(b, seq, (long) heads * d), w.o(), w.oBias());         // [B, S, E]
+    /** MiniCPM scales the embeddings, each residual branch and the final hidden state (docs/model-families.md). */
+    private boolean miniCpm() {
+        return config.family() == ModelType.MINICPM;
     }
 
-    /**
-     * softmax(q·kᵀ/√D + mask)·v on DJL ops, grouping the H query heads as [KV, G] so that each key/value head is
-     * read by its G query heads without being copied. q [B, S, H, D], k and v [B, S, KV, D] → [B, S, H, D].
-     */
-    private NDArray eagerAttention(NDArray q, NDArray k, NDArray v, Rope rope, NDArray mask) {
-        Shape s = q.getShape();
-        long b = s.get(0), seq = s.get(1);
-        int kv = config.numKeyValueHeads(), d = config.headDim(), g = config.numAttentionHeads() / kv;
-        q = rope.apply(q.reshape(b, seq, kv, g, d).transpose(0, 2, 3, 1, 4));          // [B, KV, G, S, D]
-        k = rope.apply(k.transpose(0, 2, 1, 3).expandDims(2));                          // [B, KV, 1, S, D]
-        v = v.transpose(0, 2, 1, 3).expandDims(2);                                       // [B, KV, 1, S, D]
-        NDArray scores = q.matMul(k.transpose(0, 1, 2, 4, 3))                            // [B, KV, G, S, S]
-                .mul(Torch.scalar(q.getManager(), 1.0 / Math.sqrt(d)))
-                .add(mask);
-        NDArray probs = Fp32.softmax(scores, 4);    // [B, KV, G, S, S]; float32 statistics for float16 scores
-        return probs.matMul(v)                                                           // [B, KV, G, S, D]
-                .transpose(0, 3, 1, 2, 4);                                               // [B, S, KV, G, D]
-    }
-
-    /**
-     * The same attention through PyTorch's fused kernel ({@link FusedAttention}): causal, or under {@code mask}
-     * when a sliding window is shorter than the sequence. q [B, S, H, D], k and v [B, S, KV, D] → [B, S, H, D].
-     */
-    private static NDArray fusedAttention(NDArray q, NDArray k, NDArray v, Rope rope, NDArray mask) {
-        q = rope.apply(q.transpose(0, 2, 1, 3));                                         // [B, H, S, D]
-        k = rope.apply(k.transpose(0, 2, 1, 3));                                         // [B, KV, S, D]
-        v = v.transpose(0, 2, 1, 3);                                                     // [B, KV, S, D]
-        FusedAttention sdpa = FusedAttention.get();
-        NDArray out = mask == null ? sdpa.causal(q, k, v) : sdpa.masked(q, k, v, mask); // [B, H, S, D]
-        return out.transpose(0, 2, 1, 3);                                                // [B, S, H, D]
+    /** Hooks whose observer appends each x1 to {@code x1Out} (none when it is null). */
+    private static LayerHooks collecting(List<NDArray> x1Out) {
+        return x1Out == null ? LayerHooks.NONE : LayerHooks.observing((layer, lane, input, x1) -> x1Out.add(x1));
     }
 
     /** x / sqrt(mean(x², −1) + eps) · w over the last axis, in float32. x: [..., N], w: [N]. */
@@ -285,21 +250,6 @@ public final class CausalLM {
     }
 
     /**
-     * [S, S], 0 where query i may see key j, −inf elsewhere: j ≤ i, and with a sliding window W > 0 also
-     * j > i − W (transformers' {@code sliding_window_overlay}: a query sees W positions, itself included).
-     */
-    private static NDArray causalMask(NDManager scope, int seq, int window) {
-        float[] m = new float[seq * seq];
-        for (int i = 0; i < seq; i++) {
-            for (int j = 0; j < seq; j++) {
-                boolean visible = j <= i && (window == 0 || j > i - window);
-                m[i * seq + j] = visible ? 0f : Float.NEGATIVE_INFINITY;
-            }
-        }
-        return Torch.fromFloats(scope, m, new Shape(seq, seq));
-    }
-
-    /**
      * Mean next-token cross-entropy: logits[:, t] predicts ids[:, t+1].
      *
      * @param logits  [B, S, V]
@@ -310,81 +260,6 @@ public final class CausalLM {
         NDArray logp = logits.logSoftmax(2);                                                // [B, S, V]
         NDArray picked = logp.gather(targets.expandDims(2), 2);                             // [B, S, 1]
         return picked.mean().neg();
-    }
-
-    /**
-     * Rotary embeddings as transformers computes them (float32 inv_freq and angles; rotate_half layout), with
-     * the llama3 frequency scaling where the config asks for it (see {@link #invFreq}).
-     */
-    public static final class Rope {
-        final NDArray cos; // [S, D]
-        final NDArray sin; // [S, D]
-
-        private Rope(NDArray cos, NDArray sin) {
-            this.cos = cos;
-            this.sin = sin;
-        }
-
-        static Rope of(NDManager scope, int headDim, RopeParameters rope, int seq) {
-            int half = headDim / 2;
-            float[] invFreq = invFreq(headDim, rope);
-            float[] cos = new float[seq * headDim];
-            float[] sin = new float[seq * headDim];
-            for (int pos = 0; pos < seq; pos++) {
-                for (int i = 0; i < half; i++) {
-                    float angle = pos * invFreq[i];
-                    float c = (float) Math.cos(angle), s = (float) Math.sin(angle);
-                    cos[pos * headDim + i] = c;
-                    cos[pos * headDim + i + half] = c;
-                    sin[pos * headDim + i] = s;
-                    sin[pos * headDim + i + half] = s;
-                }
-            }
-            Shape shape = new Shape(seq, headDim);
-            return new Rope(Torch.fromFloats(scope, cos, shape), Torch.fromFloats(scope, sin, shape));
-        }
-
-        /**
-         * inv_freq [D/2] in float32 as transformers' {@code _compute_default_rope_parameters}: 1 / θ^(2i/D); for
-         * llama3 ({@code _compute_llama3_parameters}) each frequency's wavelength λ = 2π / f decides: λ below
-         * L / high_freq_factor keeps f, above L / low_freq_factor takes f / factor, and in between
-         * (1 − s)·f / factor + s·f with s = (L / λ − low) / (high − low), L = original_max_position_embeddings.
-         * Every step rounds to float32 like the torch ops it mirrors.
-         */
-        static float[] invFreq(int headDim, RopeParameters rope) {
-            int half = headDim / 2;
-            float[] inv = new float[half];
-            for (int i = 0; i < half; i++) {
-                float exponent = (float) (2 * i) / headDim;
-                inv[i] = (float) (1.0 / (float) Math.pow(rope.theta(), exponent));
-            }
-            if (rope.type() == RopeParameters.RopeType.LLAMA3) {
-                float factor = (float) rope.factor(), low = (float) rope.lowFreqFactor(), high = (float) rope.highFreqFactor();
-                float oldLen = rope.originalMaxPositionEmbeddings();
-                float lowWavelen = (float) (rope.originalMaxPositionEmbeddings() / rope.lowFreqFactor());
-                float highWavelen = (float) (rope.originalMaxPositionEmbeddings() / rope.highFreqFactor());
-                float span = (float) (rope.highFreqFactor() - rope.lowFreqFactor());
-                for (int i = 0; i < half; i++) {
-                    float wavelen = (1f / inv[i]) * (float) (2 * Math.PI);      // torch: scalar / t = t.reciprocal() * scalar
-                    float scaled = wavelen > lowWavelen ? inv[i] / factor : inv[i];
-                    boolean medium = !(wavelen < highWavelen) && !(wavelen > lowWavelen);
-                    if (medium) {
-                        float smooth = ((1f / wavelen) * oldLen - low) / span;
-                        scaled = (1f - smooth) * scaled / factor + smooth * scaled;
-                    }
-                    inv[i] = scaled;
-                }
-            }
-            return inv;
-        }
-
-        /** x·cos + rotate_half(x)·sin, rotate_half([a, b]) = [−b, a] on the last axis. x: [..., S, D]. */
-        NDArray apply(NDArray x) {
-            int last = x.getShape().dimension() - 1;
-            NDList halves = x.split(2, last);
-            NDArray rotated = halves.get(1).neg().concat(halves.get(0), last);
-            return x.mul(cos).add(rotated.mul(sin));
-        }
     }
 
     /** Gives the loss inputs for a batch of windows of S+1 tokens: ids[:, :S] and ids[:, 1:]. */

@@ -21,7 +21,7 @@ import java.util.zip.ZipOutputStream;
  * Entries are stored uncompressed. Written in Java so that the tool needs no Python and carries no binary module
  * file: the source below is the whole module.
  */
-final class TorchScriptArchive {
+public final class TorchScriptArchive {
     private TorchScriptArchive() {}
 
     /**
@@ -30,7 +30,7 @@ final class TorchScriptArchive {
      * @param forward   the forward method in TorchScript's serialized source, indented by 2 under the class
      *                  (its first parameter {@code self: __torch__.<className>})
      */
-    static byte[] write(String name, String className, String forward) {
+    public static byte[] write(String name, String className, String forward) {
         String code = "class " + className + "(Module):\n"
                 + "  __parameters__ = []\n"
                 + "  __buffers__ = []\n"

@@ -46,62 +46,221 @@ public final class AdamW implements AutoCloseable {
     }
 
     /**
-     * Σ g² over all gradients (the square of the global L2 norm) as a scalar on the parameters' device. The gradient
-     * handles are attached to {@code scope} so that nothing computed from them lands in the parameters' long-lived
-     * manager (docs/djl-notes.md §6).
+     * Σ g² over all gradients (the square of the global L2 norm) as a float32 scalar on the parameters' device. The
+     * gradient handles are attached to {@code scope} so that nothing computed from them lands in the parameters'
+     * long-lived manager (docs/djl-notes.md §6).
      */
     public static NDArray gradSquareSum(Map<String, NDArray> params, NDManager scope) {
-        NDArray total = null;
-        for (NDArray p : params.values()) {
-            NDArray g = p.getGradient();
-            g.attach(scope);
-            NDArray sq = g.square().sum();
-            total = total == null ? sq : total.add(sq);
-        }
-        return total;
+        return squareSum(gradients(params, scope).values(), scope);
     }
 
-    /** Σ g² over the given gradients, as a scalar on their device. */
-    public static NDArray squareSum(java.util.Collection<NDArray> grads) {
+    /** The gradients autograd left on {@code params}, by name, attached to {@code scope}. */
+    public static Map<String, NDArray> gradients(Map<String, NDArray> params, NDManager scope) {
+        Map<String, NDArray> grads = new LinkedHashMap<>();
+        for (Map.Entry<String, NDArray> e : params.entrySet()) {
+            NDArray g = e.getValue().getGradient();
+            g.attach(scope);
+            grads.put(e.getKey(), g);
+        }
+        return grads;
+    }
+
+    /**
+     * Σ g² over the given gradients (float32 or float16; squared and summed in float32) as a float32 scalar in
+     * {@code scope}. Each tensor's float32 copy and square live only while that tensor is summed, so the sum costs one
+     * tensor's temporaries, not a second gradient set (docs/gpu.md, "Training state").
+     */
+    public static NDArray squareSum(java.util.Collection<NDArray> grads, NDManager scope) {
         NDArray total = null;
         for (NDArray g : grads) {
-            NDArray sq = g.square().sum();
+            NDArray sq;
+            try (NDManager tmp = scope.newSubManager()) {
+                g.tempAttach(tmp);                             // back in its manager when tmp closes
+                sq = asFloat32(g).square().sum();              // []
+                sq.attach(scope);
+            }
             total = total == null ? sq : total.add(sq);
         }
         return total;
     }
 
     /**
-     * One update of every parameter with explicitly given float32 gradients (fp16-mixed: the gradients of the float16
-     * compute copies, not of the masters themselves).
+     * One update of every parameter with explicitly given gradients, float32 or float16 (fp16-mixed: the gradients of
+     * the float16 compute copies, not of the masters themselves). A float16 gradient is cast to float32 one tensor at
+     * a time, just before its update, so no float32 gradient set ever exists.
+     *
+     * @param gradScale factor applied to every gradient first (clip factor over the loss scale; 1 for none)
      */
-    public void step(Map<String, NDArray> params, Map<String, NDArray> grads, int t, double lr, double gradScale) {
+    public void step(Map<String, NDArray> params, Map<String, NDArray> grads, int t, double lr, double gradScale,
+            NDManager scope) {
         float lrCorrected = (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
         for (Map.Entry<String, NDArray> e : params.entrySet()) {
             NDArray p = e.getValue();
-            p.getNDArrayInternal().adamUpdate(
-                    new NDList(p, grads.get(e.getKey()), expAvg.get(e.getKey()), expAvgSq.get(e.getKey())), new NDList(p),
-                    (float) lr, lrCorrected, (float) weightDecay, (float) gradScale, -1f,
-                    (float) beta1, (float) beta2, (float) eps, false, true);
+            NDArray g = grads.get(e.getKey());
+            try (NDManager tmp = scope.newSubManager()) {
+                g.tempAttach(tmp);
+                p.getNDArrayInternal().adamUpdate(
+                        new NDList(p, asFloat32(g), expAvg.get(e.getKey()), expAvgSq.get(e.getKey())), new NDList(p),
+                        (float) lr, lrCorrected, (float) weightDecay, (float) gradScale, -1f,
+                        (float) beta1, (float) beta2, (float) eps, false, true);
+            }
         }
     }
 
     /**
-     * One update of every parameter at optimizer step {@code t} (1-based).
+     * One update of every parameter at optimizer step {@code t} (1-based), with the gradients autograd left on them.
      *
      * @param gradScale factor applied to every gradient first (the clip factor, 1 for none)
      */
     public void step(Map<String, NDArray> params, int t, double lr, double gradScale, NDManager scope) {
-        float lrCorrected = (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
-        for (Map.Entry<String, NDArray> e : params.entrySet()) {
-            NDArray p = e.getValue();
-            NDArray g = p.getGradient();
-            g.attach(scope);
-            p.getNDArrayInternal().adamUpdate(
-                    new NDList(p, g, expAvg.get(e.getKey()), expAvgSq.get(e.getKey())), new NDList(p),
-                    (float) lr, lrCorrected, (float) weightDecay, (float) gradScale, -1f,
-                    (float) beta1, (float) beta2, (float) eps, false, true);
+        step(params, gradients(params, scope), t, lr, gradScale, scope);
+    }
+
+    /** Tensors of one fused update call hold at most this many elements (one bigger tensor goes alone). */
+    static final long CHUNK_ELEMENTS = 1L << 26;
+
+    /**
+     * Σ g² over all gradients (float32 or float16) in one multi-tensor call ({@link OptimizerModules}): a float32
+     * scalar in {@code scope}. Equal to {@link #squareSum} up to float32 rounding (the per-tensor norms are summed
+     * in another order).
+     */
+    public static NDArray fusedSquareSum(java.util.Collection<NDArray> grads, NDManager scope) {
+        return OptimizerModules.get().squareNorm(new ArrayList<>(grads), scope);
+    }
+
+    /**
+     * The update of {@link #step(Map, Map, int, double, double, NDManager)}, operation for operation, as multi-tensor
+     * kernels over chunks of at most {@link #CHUNK_ELEMENTS} elements ({@link OptimizerModules}); zeroes the gradients.
+     * The float32 copies of float16 gradients exist for one chunk at a time.
+     */
+    public void fusedStep(Map<String, NDArray> params, Map<String, NDArray> grads, int t, double lr, double gradScale) {
+        double[] h = hyper(t, lr, gradScale);
+        for (List<String> chunk : chunks(params)) {
+            OptimizerModules.get().adamw(pick(params, chunk), pick(grads, chunk), pick(expAvg, chunk), pick(expAvgSq, chunk), h);
         }
+    }
+
+    /**
+     * The update of {@link #fusedStep} with the parameters and moments in host memory and the gradients on the
+     * device (optimizer offload, docs/gpu.md "Optimizer offload"): chunk by chunk the gradients are copied to the host
+     * and updated there on libtorch's CPU threads. A worker thread runs chunk k's update while this thread copies chunk
+     * k+1's gradients, so the device-to-host copies overlap the CPU update; the host copies of one or two chunks exist
+     * at a time. The maths is {@link #fusedStep}'s, on the CPU.
+     */
+    public void offloadStep(Map<String, NDArray> params, Map<String, NDArray> grads, int t, double lr, double gradScale,
+            NDManager scope) {
+        double[] h = hyper(t, lr, gradScale);
+        ai.djl.Device host = params.values().iterator().next().getDevice();
+        java.util.concurrent.Future<?> pending = null;
+        NDManager pendingCopies = null;
+        try {
+            for (List<String> chunk : chunks(params)) {
+                NDManager copies = scope.newSubManager(host);
+                List<NDArray> g = new ArrayList<>(chunk.size());
+                for (String name : chunk) {
+                    NDArray c = grads.get(name).toDevice(host, true);     // a copy also when device and host are one
+                    c.attach(copies);
+                    g.add(c);
+                }
+                await(pending);
+                close(pendingCopies);
+                List<NDArray> p = pick(params, chunk), m = pick(expAvg, chunk), v = pick(expAvgSq, chunk);
+                pending = worker().submit(() -> OptimizerModules.get().adamw(p, g, m, v, h));
+                pendingCopies = copies;
+            }
+            await(pending);
+        } finally {
+            if (pending != null && !pending.isDone()) {
+                pending.cancel(false);
+                await(pending);
+            }
+            close(pendingCopies);
+        }
+    }
+
+    private java.util.concurrent.ExecutorService worker;
+
+    private synchronized java.util.concurrent.ExecutorService worker() {
+        if (worker == null) {
+            worker = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread th = new Thread(r, "prosparse-offload-adamw");
+                th.setDaemon(true);
+                return th;
+            });
+        }
+        return worker;
+    }
+
+    private static void await(java.util.concurrent.Future<?> f) {
+        if (f == null) {
+            return;
+        }
+        try {
+            f.get();
+        } catch (java.util.concurrent.CancellationException e) {
+            // cancelled after a failure elsewhere: that failure is the one reported
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted during the offloaded optimizer update", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+    }
+
+    private static void close(NDManager m) {
+        if (m != null) {
+            m.close();
+        }
+    }
+
+    /** h of {@link OptimizerModules}: every value rounded to float32 as the per-tensor update's JNI call rounds it. */
+    private double[] hyper(int t, double lr, double gradScale) {
+        float b1 = (float) beta1, b2 = (float) beta2;
+        float lrCorrected = (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
+        return new double[] {(float) lr, (float) weightDecay, (float) gradScale, b1, 1f - b1, b2, 1f - b2, lrCorrected,
+                (float) eps};
+    }
+
+    /** Parameter names in order, in runs of at most {@link #CHUNK_ELEMENTS} elements (a bigger tensor alone). */
+    private static List<List<String>> chunks(Map<String, NDArray> params) {
+        List<List<String>> out = new ArrayList<>();
+        List<String> cur = new ArrayList<>();
+        long elements = 0;
+        for (Map.Entry<String, NDArray> e : params.entrySet()) {
+            long n = e.getValue().getShape().size();
+            if (!cur.isEmpty() && elements + n > CHUNK_ELEMENTS) {
+                out.add(cur);
+                cur = new ArrayList<>();
+                elements = 0;
+            }
+            cur.add(e.getKey());
+            elements += n;
+        }
+        if (!cur.isEmpty()) {
+            out.add(cur);
+        }
+        return out;
+    }
+
+    private static List<NDArray> pick(Map<String, NDArray> arrays, List<String> names) {
+        List<NDArray> out = new ArrayList<>(names.size());
+        for (String n : names) {
+            out.add(arrays.get(n));
+        }
+        return out;
+    }
+
+    private static NDArray asFloat32(NDArray g) {
+        return g.getDataType() == DataType.FLOAT32 ? g : g.toType(DataType.FLOAT32, false);
+    }
+
+    /** The bytes of per-parameter optimizer state: the two float32 moments. */
+    public long stateBytes() {
+        long n = 0;
+        for (NDArray m : expAvg.values()) {
+            n += m.getShape().size() * 4;
+        }
+        return 2 * n;
     }
 
     /** Writes the moment estimates as {@code exp_avg.<name>} / {@code exp_avg_sq.<name>} float32 tensors. */
@@ -158,6 +317,9 @@ public final class AdamW implements AutoCloseable {
 
     @Override
     public void close() {
+        if (worker != null) {
+            worker.shutdownNow();
+        }
         manager.close();
     }
 }

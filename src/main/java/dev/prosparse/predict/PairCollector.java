@@ -4,31 +4,36 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.prosparse.data.TokenStream;
+import dev.prosparse.data.WindowBatch;
+import dev.prosparse.data.WindowBatches;
 import dev.prosparse.model.CausalLM;
+import dev.prosparse.model.LayerHooks;
+import dev.prosparse.model.LayerWalk;
 import dev.prosparse.util.Torch;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * Runs the model over windows of a token stream one layer at a time and yields, per layer, each position's FFN
  * input x (the output of {@link CausalLM#attentionBlock}, before post_attention_layernorm) and the mask
  * 1[x1 ≠ 0] of that layer. Between layers it keeps only the residual stream of every position [rows, E], so the
- * memory is one layer's pairs plus that stream, not every layer's pairs at once (a 7B model has 32 layers).
+ * memory is one layer's pairs plus that stream, not every layer's pairs at once (a 7B model has 32 layers). Each
+ * step is a step of the model's layer walk with an observer of the FFN input and x1 (docs/layer-walk.md).
  */
 public final class PairCollector {
     private final CausalLM lm;
-    private final long[] ids;                        // [windows, seqLen]
-    private final int windows, seqLen, batch, e, inter;
+    private final List<WindowBatch> batches;         // [B, seqLen] ids each
+    private final int windows, seqLen, e, inter;
     private final float[] h;                         // [rows, E]: the residual stream entering layer `layer`
     private final NDManager root;
     private int layer;
 
-    private PairCollector(CausalLM lm, long[] ids, int windows, int seqLen, int batch, NDManager root) {
+    private PairCollector(CausalLM lm, List<WindowBatch> batches, int windows, int seqLen, NDManager root) {
         this.lm = lm;
-        this.ids = ids;
+        this.batches = batches;
         this.windows = windows;
         this.seqLen = seqLen;
-        this.batch = batch;
         this.root = root;
         this.e = lm.config().hiddenSize();
         this.inter = lm.config().intermediateSize();
@@ -40,12 +45,8 @@ public final class PairCollector {
      *               window order)
      */
     public static PairCollector start(CausalLM lm, TokenStream stream, long[] starts, int seqLen, int batch, NDManager root) {
-        long[] ids = new long[starts.length * seqLen];
-        for (int i = 0; i < starts.length; i++) {
-            System.arraycopy(stream.window(starts[i], seqLen), 0, ids, i * seqLen, seqLen);
-        }
-        PairCollector c = new PairCollector(lm, ids, starts.length, seqLen, batch, root);
-        c.forEachBatch((in, b0, nb, scope) -> {
+        PairCollector c = new PairCollector(lm, WindowBatches.of(stream, starts, seqLen, batch), starts.length, seqLen, root);
+        c.forEachBatch((in, b0, scope) -> {
             float[] emb = lm.embed(in).toFloatArray();                                  // [B, S, E]
             System.arraycopy(emb, 0, c.h, b0 * seqLen * c.e, emb.length);
         });
@@ -66,47 +67,47 @@ public final class PairCollector {
         return layer < lm.config().numHiddenLayers();
     }
 
-    /** The next layer's pairs; advances the residual stream through that layer. */
+    /** The next layer's pairs; advances the residual stream through that layer (one step of the layer walk). */
     public LayerPairs next() {
         int l = layer;
         int rows = windows * seqLen;
         float[] x = new float[rows * e];
         BitMask labels = new BitMask((long) rows * inter);
-        forEachBatch((in, b0, nb, scope) -> {
+        forEachBatch((in, b0, scope) -> {
             int row0 = b0 * seqLen;
-            NDArray hb = Torch.fromFloats(scope, java.util.Arrays.copyOfRange(h, row0 * e, (row0 + nb * seqLen) * e),
-                    new Shape(nb, seqLen, e));
-            NDArray a = lm.attentionBlock(hb, l, lm.positions(in));                       // [B, S, E]
-            List<NDArray> x1 = new ArrayList<>(1);
-            NDArray next = lm.ffnBlock(a, l, x1);                                          // [B, S, E]
-            float[] av = a.toFloatArray();
-            System.arraycopy(av, 0, x, row0 * e, av.length);
-            float[] nv = next.toFloatArray();
-            System.arraycopy(nv, 0, h, row0 * e, nv.length);
-            float[] x1v = x1.get(0).toFloatArray();                                        // [B, S, I]
-            long base = (long) row0 * inter;
-            for (int k = 0; k < x1v.length; k++) {
-                if (x1v[k] != 0f) {
-                    labels.set(base + k);
+            int nb = (int) in.getShape().get(0);
+            NDArray hb = Torch.fromFloats(scope, Arrays.copyOfRange(h, row0 * e, (row0 + nb * seqLen) * e),
+                    new Shape(nb, seqLen, e));                                             // [B, S, E]
+            LayerHooks.FfnObserver pairs = (layer, lane, a, x1) -> {                     // a [B, S, E], x1 [B, S, I]
+                float[] av = a.toFloatArray();
+                System.arraycopy(av, 0, x, row0 * e, av.length);
+                float[] x1v = x1.toFloatArray();
+                long base = (long) row0 * inter;
+                for (int k = 0; k < x1v.length; k++) {
+                    if (x1v[k] != 0f) {
+                        labels.set(base + k);
+                    }
                 }
-            }
+            };
+            LayerWalk walk = LayerWalk.of(lm, lm.positions(in), LayerWalk.Scopes.WHOLE_GRAPH, LayerHooks.observing(pairs));
+            walk.lane(hb, scope);
+            walk.layer(l);
+            float[] nv = walk.hidden(0).toFloatArray();                                    // [B, S, E]
+            System.arraycopy(nv, 0, h, row0 * e, nv.length);
         });
         layer++;
         return new LayerPairs(rows, e, inter, x, labels);
     }
 
     private interface BatchStep {
-        void run(NDArray inputIds, int firstWindow, int windows, NDManager scope);
+        void run(NDArray inputIds, int firstWindow, NDManager scope);
     }
 
     private void forEachBatch(BatchStep step) {
-        for (int b0 = 0; b0 < windows; b0 += batch) {
-            int nb = Math.min(batch, windows - b0);
-            long[] bi = java.util.Arrays.copyOfRange(ids, b0 * seqLen, (b0 + nb) * seqLen);
-            int first = b0;
+        for (WindowBatch wb : batches) {
             Torch.noGrad(() -> {
                 try (NDManager scope = root.newSubManager()) {
-                    step.run(Torch.fromLongs(scope, bi, new Shape(nb, seqLen)), first, nb, scope);
+                    step.run(Torch.fromLongs(scope, wb.ids(), new Shape(wb.count(), seqLen)), wb.first(), scope);
                 }
                 return null;
             });

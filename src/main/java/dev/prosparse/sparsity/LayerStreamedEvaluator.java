@@ -7,10 +7,14 @@ import ai.djl.ndarray.types.Shape;
 import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.EvalWindows;
 import dev.prosparse.data.TokenStream;
+import dev.prosparse.data.WindowBatch;
+import dev.prosparse.data.WindowBatches;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.model.Activation;
 import dev.prosparse.model.CausalLM;
+import dev.prosparse.model.LayerHooks;
 import dev.prosparse.model.LayerTensor;
+import dev.prosparse.model.LayerWalk;
 import dev.prosparse.model.Weights;
 import dev.prosparse.util.Torch;
 import java.util.ArrayList;
@@ -34,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * </pre>
  * Peak memory ≈ one layer's float32 weights + the hidden states [windows, T, E] + lm_head + one batch's
  * activations. Batches, ops and summation order are those of {@link SparsityEvaluator}, so the results are
- * equal to the whole-model path (zero counts exactly, loss to float rounding of identical kernels).
+ * equal to the whole-model path (zero counts exactly, loss to float rounding of identical kernels). Both run the
+ * model's one {@link LayerWalk}; here with every batch as a lane and a {@link StreamedLayers} source
+ * (docs/layer-walk.md).
  */
 public final class LayerStreamedEvaluator {
     private static final Logger LOG = LoggerFactory.getLogger(LayerStreamedEvaluator.class);
@@ -58,108 +64,79 @@ public final class LayerStreamedEvaluator {
             NDManager parent, TokenStream stream, EvalWindows windows, int batchSize, IntConsumer progress) {
         Weights.validate(config, files, files.dir().toString());
         int layers = config.numHiddenLayers();
-        long[] zeros = new long[layers], count = new long[layers];
-        double[] absSum = new double[layers];
         int t = windows.seqLen();
         long t0 = System.nanoTime();
         long loadNanos = 0;
 
         try (TensorLoader loader = new TensorLoader(files); NDManager run = parent.newSubManager()) {
-            // per batch: the ids (kept until the loss) and the hidden state (replaced after every layer)
+            // per batch: the ids (kept until the loss); the walk keeps each batch's hidden state in `run`
             List<NDManager> idScopes = new ArrayList<>();
             List<NDArray[]> io = new ArrayList<>();          // [b, T] inputs, [b, T] targets
-            List<NDManager> hScopes = new ArrayList<>();
-            List<NDArray> hidden = new ArrayList<>();        // [b, T, E] each
-            for (int first = 0; first < windows.count(); first += batchSize) {
-                int b = Math.min(batchSize, windows.count() - first);
-                long[] ids = new long[b * (t + 1)];
-                for (int i = 0; i < b; i++) {
-                    System.arraycopy(stream.window(windows.start(first + i), t + 1), 0, ids, i * (t + 1), t + 1);
-                }
+            for (WindowBatch wb : WindowBatches.of(stream, windows, batchSize)) {
                 NDManager s = run.newSubManager();
                 idScopes.add(s);
-                io.add(CausalLM.splitWindow(Torch.fromLongs(s, ids, new Shape(b, t + 1))));
+                io.add(CausalLM.splitWindow(Torch.fromLongs(s, wb.ids(), new Shape(wb.count(), wb.length()))));
             }
 
             // rotary tables and causal mask: the same for every batch and layer
             NDManager posScope = run.newSubManager();
-            CausalLM.Positions pos = new CausalLM(config, null, act, param)
-                    .positions(posScope.zeros(new Shape(1, t), DataType.INT64));
-
-            // ---- embeddings ------------------------------------------------------------------------
+            CausalLM shapeOnly = new CausalLM(config, null, act, param);
+            CausalLM.Positions pos = shapeOnly.positions(posScope.zeros(new Shape(1, t), DataType.INT64));
+            LayerTotals totals = new LayerTotals(layers);
             try (NDManager wm = run.newSubManager()) {
-                CausalLM m = model(config, wm, Map.of(LayerTensor.EMBED, loader.load(LayerTensor.EMBED, wm)), act, param);
-                for (NDArray[] batch : io) {
-                    NDManager s = run.newSubManager();
-                    NDArray ids = batch[0].duplicate();
-                    ids.attach(s);
-                    hidden.add(m.embed(ids));                                             // [b, T, E] in s
-                    hScopes.add(s);
-                }
-            }
-            report(progress, 1);
+                StreamedLayers source = new StreamedLayers(config, loader, wm);
+                LayerWalk walk = new LayerWalk(shapeOnly, pos, source, LayerWalk.Scopes.PER_LAYER,
+                        LayerHooks.observing(totals));
 
-            // ---- decoder layers, one in memory at a time --------------------------------------------
-            // Every layer has the same shapes: layer 0's buffers are allocated once and overwritten by each
-            // later layer, so no layer allocates (and page-faults in) fresh memory.
-            try (NDManager wm = run.newSubManager()) {
-                List<NDArray> buffers = new ArrayList<>();
-                for (int l = 0; l < layers; l++) {
-                    long tl = System.nanoTime();
-                    Map<String, NDArray> w = new LinkedHashMap<>();
-                    List<String> names = layerTensors(config, l);
-                    for (int i = 0; i < names.size(); i++) {
-                        if (l == 0) {
-                            buffers.add(loader.load(names.get(i), wm));
-                        } else {
-                            loader.fill(names.get(i), buffers.get(i));
+                // ---- embeddings ------------------------------------------------------------------------
+                try (NDManager em = run.newSubManager()) {
+                    CausalLM m = model(config, em, Map.of(LayerTensor.EMBED, loader.load(LayerTensor.EMBED, em)), act, param);
+                    for (NDArray[] batch : io) {
+                        try (NDManager es = run.newSubManager()) {
+                            NDArray ids = batch[0].duplicate();
+                            ids.attach(es);
+                            walk.lane(m.embed(ids), run);                                        // [b, T, E] in run
                         }
-                        w.put(names.get(i), buffers.get(i));
                     }
-                    loadNanos += System.nanoTime() - tl;
-                    CausalLM m = model(config, wm, w, act, param);
-                    for (int bi = 0; bi < hidden.size(); bi++) {
-                        NDManager next = run.newSubManager();
-                        List<NDArray> x1 = new ArrayList<>(1);
-                        NDArray h = m.decoderLayer(hidden.get(bi), l, pos, x1);              // [b, T, E], in the old scope
-                        CausalLM.LayerStats st = CausalLM.stats(x1.get(0));
-                        zeros[l] += st.zeros();
-                        count[l] += st.count();
-                        absSum[l] += st.absSum();
-                        h.attach(next);
-                        hScopes.get(bi).close();                                             // the old h and this layer's activations
-                        hScopes.set(bi, next);
-                        hidden.set(bi, h);
-                    }
+                }
+                report(progress, 1);
+
+                // ---- decoder layers, one in memory at a time, every batch through each ----------------------
+                for (int l = 0; l < layers; l++) {
+                    walk.layer(l);
                     if (LOG.isDebugEnabled()) {
                         LOG.debug(String.format(Locale.ROOT, "layer %d/%d done after %.1f s", l + 1, layers, (System.nanoTime() - t0) / 1e9));
                     }
                     report(progress, l + 2);
                 }
-            }
+                loadNanos = source.loadNanos();
 
-            // ---- final norm, lm_head and loss ------------------------------------------------------
-            double lossSum = 0;
-            try (NDManager wm = run.newSubManager()) {
-                Map<String, NDArray> w = new LinkedHashMap<>();
-                w.put(LayerTensor.NORM, loader.load(LayerTensor.NORM, wm));
-                String head = config.tieWordEmbeddings() ? LayerTensor.EMBED : LayerTensor.LM_HEAD;
-                w.put(head, loader.load(head, wm));
-                CausalLM m = model(config, wm, w, act, param);
-                for (int bi = 0; bi < hidden.size(); bi++) {
-                    NDArray[] batch = io.get(bi);
-                    long b = batch[0].getShape().get(0);
-                    NDArray logits = m.head(hidden.get(bi));                                  // [b, T, V]
-                    lossSum += CausalLM.crossEntropy(logits, batch[1]).getFloat() * (double) b;
-                    hScopes.get(bi).close();                                                  // h, logits: one batch at a time
-                    idScopes.get(bi).close();
+                // ---- final norm, lm_head and loss ------------------------------------------------------
+                double lossSum = 0;
+                try (NDManager hm = run.newSubManager()) {
+                    Map<String, NDArray> w = new LinkedHashMap<>();
+                    w.put(LayerTensor.NORM, loader.load(LayerTensor.NORM, hm));
+                    String head = config.tieWordEmbeddings() ? LayerTensor.EMBED : LayerTensor.LM_HEAD;
+                    w.put(head, loader.load(head, hm));
+                    CausalLM m = model(config, hm, w, act, param);
+                    for (int bi = 0; bi < walk.lanes(); bi++) {
+                        NDArray[] batch = io.get(bi);
+                        long b = batch[0].getShape().get(0);
+                        try (NDManager ls = run.newSubManager()) {                                 // h, logits: one batch at a time
+                            NDArray h = walk.hidden(bi);
+                            h.attach(ls);
+                            NDArray logits = m.head(h);                                           // [b, T, V]
+                            lossSum += CausalLM.crossEntropy(logits, batch[1]).getFloat() * (double) b;
+                        }
+                        idScopes.get(bi).close();
+                    }
                 }
+                report(progress, layers + 2);
+                double total = (System.nanoTime() - t0) / 1e9;
+                LOG.info(String.format(Locale.ROOT, "Layer streaming: %.1f s, of which %.1f s reading decoder layer"
+                        + " weights (%.1f s per layer)", total, loadNanos / 1e9, loadNanos / 1e9 / layers));
+                return totals.result(lossSum / windows.count(), windows.tokens());
             }
-            report(progress, layers + 2);
-            double total = (System.nanoTime() - t0) / 1e9;
-            LOG.info(String.format(Locale.ROOT, "Layer streaming: %.1f s, of which %.1f s reading decoder layer"
-                    + " weights (%.1f s per layer)", total, loadNanos / 1e9, loadNanos / 1e9 / layers));
-            return new SparsityResult(lossSum / windows.count(), windows.tokens(), zeros, count, absSum);
         }
     }
 

@@ -4,10 +4,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.prosparse.config.ModelConfig;
 import dev.prosparse.data.EvalWindows;
 import dev.prosparse.data.TokenStream;
+import dev.prosparse.data.WindowBatch;
+import dev.prosparse.data.WindowBatches;
 import dev.prosparse.model.CausalLM;
+import dev.prosparse.model.LayerHooks;
+import dev.prosparse.model.LayerWalk;
 import dev.prosparse.util.Torch;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -22,8 +25,8 @@ import java.util.SplittableRandom;
  * Per-layer thresholds are the q-quantiles of each layer's magnitudes on calibration windows, for one level q shared by
  * all layers; {@link #search} finds the largest q whose perplexity stays within the budget by bisection.
  *
- * <p>The FFN is recomputed here with the mask (the model's own FFN has no threshold hook); attention, embedding and
- * head are the model's. Without a mask the loss equals {@link SparsityEvaluator}'s (tested).
+ * <p>The mask is an FFN override of the model's one layer walk (docs/layer-walk.md). Without a mask the loss equals
+ * {@link SparsityEvaluator}'s (tested).
  */
 public final class TrainingFree {
     /** Which magnitude the thresholds apply to. */
@@ -127,68 +130,32 @@ public final class TrainingFree {
     }
 
     private SparsityResult run(EvalWindows w, double[] thresholds, Method method, Sink sink) {
-        ModelConfig config = model.config();
-        int layers = config.numHiddenLayers();
-        long[] zeros = new long[layers], count = new long[layers];
-        double[] absSum = new double[layers];
+        LayerTotals totals = new LayerTotals(model.config().numHiddenLayers());
+        LayerHooks hooks = new LayerHooks(thresholds == null && sink == null ? null
+                : (l, ffn) -> maskedX1(ffn, thresholds == null ? null : thresholds[l], method, sink, l), totals);
         double lossSum = 0;
-        int t = w.seqLen();
-        for (int first = 0; first < w.count(); first += batchSize) {
-            int b = Math.min(batchSize, w.count() - first);
-            long[] ids = new long[b * (t + 1)];
-            for (int i = 0; i < b; i++) {
-                System.arraycopy(stream.window(w.start(first + i), t + 1), 0, ids, i * (t + 1), t + 1);
-            }
+        for (WindowBatch wb : WindowBatches.of(stream, w, batchSize)) {
             try (NDManager scope = parent.newSubManager()) {
-                NDArray[] io = CausalLM.splitWindow(Torch.fromLongs(scope, ids, new Shape(b, t + 1)));   // [b, T], [b, T]
-                CausalLM.Positions pos = model.positions(io[0]);
-                NDArray h = model.embed(io[0]);                                                          // [b, T, E]
-                for (int l = 0; l < layers; l++) {
-                    NDArray a = model.attentionBlock(h, l, pos);                                         // [b, T, E]
-                    NDArray x1 = maskedX1(a, l, thresholds == null ? null : thresholds[l], method, sink);    // [b, T, I]
-                    CausalLM.LayerStats s = CausalLM.stats(x1);
-                    zeros[l] += s.zeros();
-                    count[l] += s.count();
-                    absSum[l] += s.absSum();
-                    NDArray ffn = linear(x1, model.weights().get("model.layers." + l + ".mlp.down_proj.weight"));  // [b, T, E]
-                    h = a.add(config.isMiniCpm() ? ffn.mul(Torch.scalar(scope, config.residualScale())) : ffn);
-                }
-                lossSum += CausalLM.crossEntropy(model.head(h), io[1]).getFloat() * (double) b;
+                NDArray[] io = CausalLM.splitWindow(Torch.fromLongs(scope, wb.ids(), new Shape(wb.count(), wb.length())));
+                NDArray h = LayerWalk.run(model, io[0], LayerWalk.Scopes.PER_LAYER, hooks);            // [b, T, E]
+                lossSum += CausalLM.crossEntropy(model.head(h), io[1]).getFloat() * (double) wb.count();
             }
         }
-        return new SparsityResult(lossSum / w.count(), w.tokens(), zeros, count, absSum);
+        return totals.result(lossSum / w.count(), w.tokens());
     }
 
-    /** σ(gate)⊙up of layer l for the FFN input residual a [b, T, E], zeroed where the method's magnitude < threshold. */
-    private NDArray maskedX1(NDArray a, int l, Double threshold, Method method, Sink sink) {
-        String p = "model.layers." + l + ".";
-        NDArray x = rmsNorm(a, model.weights().get(p + "post_attention_layernorm.weight"));             // [b, T, E]
-        NDArray gate = linear(x, model.weights().get(p + "mlp.gate_proj.weight"));                      // [b, T, I]
-        NDArray up = linear(x, model.weights().get(p + "mlp.up_proj.weight"));                          // [b, T, I]
-        NDArray x1 = model.activation().apply(gate, up, model.activationParam());                       // [b, T, I]
-        if (threshold == null && sink == null) {
-            return x1;
-        }
+    /** Layer l's x1 [b, T, I] zeroed where the method's magnitude is below the threshold; magnitudes go to the sink. */
+    private NDArray maskedX1(LayerHooks.Ffn ffn, Double threshold, Method method, Sink sink, int l) {
+        NDArray x1 = ffn.x1();                                                                           // [b, T, I]
         NDArray mag = (method == Method.X1 ? x1
-                : model.activation().apply(gate, up.onesLike(), model.activationParam())).abs();         // [b, T, I]
+                : model.activation().apply(ffn.gate(), ffn.up().onesLike(), model.activationParam())).abs();  // [b, T, I]
         if (sink != null) {
             sink.accept(l, mag.toFloatArray());
         }
         if (threshold == null) {
             return x1;
         }
-        NDArray keep = mag.gte(Torch.scalar(a.getManager(), threshold)).toType(DataType.FLOAT32, false);
+        NDArray keep = mag.gte(Torch.scalar(x1.getManager(), threshold)).toType(DataType.FLOAT32, false);
         return x1.mul(keep);
-    }
-
-    /** x / sqrt(mean(x², −1) + eps) · w: the model's RMSNorm, as in CausalLM. */
-    private NDArray rmsNorm(NDArray x, NDArray w) {
-        NDArray eps = Torch.scalar(x.getManager(), model.config().rmsNormEps());
-        NDArray rms = x.square().mean(new int[] {2}, true).add(eps).sqrt();                              // [b, T, 1]
-        return x.div(rms).mul(w);
-    }
-
-    private static NDArray linear(NDArray x, NDArray w) {
-        return x.getNDArrayInternal().linear(x, w, null).singletonOrThrow();
     }
 }

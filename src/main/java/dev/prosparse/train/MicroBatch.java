@@ -6,9 +6,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Fp32;
+import dev.prosparse.model.LayerHooks;
+import dev.prosparse.model.LayerWalk;
 import dev.prosparse.util.Torch;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Forward and backward of one micro-batch, objective (CE + λ·Σ_layers mean|x1|)·lossMul, in one of two ways:
@@ -23,7 +23,8 @@ import java.util.List;
  *       alive at a time.</li>
  * </ul>
  * Cross-entropy (on float32 logits) and the L1 means (of float32 |x1|) are computed in float32 also when the model
- * computes in float16. Every scalar returned is detached and lives in {@code scope}.
+ * computes in float16. Every scalar returned is detached and lives in {@code scope}. Both run the model's one layer
+ * walk with an L1 observer (docs/layer-walk.md).
  */
 final class MicroBatch {
     private MicroBatch() {}
@@ -33,44 +34,46 @@ final class MicroBatch {
 
     static Result plain(CausalLM m, NDArray in, NDArray target, NDArray lam, NDArray lossMul, GradientCollector gc,
             NDManager scope) {
-        CausalLM.Positions pos = m.positions(in);
-        NDArray h = m.embed(in);                                                          // [B, S, E] in scope
-        Layerwise acc = new Layerwise();
-        for (int l = 0; l < m.config().numHiddenLayers(); l++) {
-            try (NDManager ls = scope.newSubManager()) {
-                h.attach(ls);                                  // closed with the layer scope; autograd keeps its copy
-                List<NDArray> x1s = new ArrayList<>(1);
-                NDArray out = m.decoderLayer(h, l, pos, x1s);                             // [B, S, E]
-                acc.add(x1s.get(0), scope);
-                out.attach(scope);
-                h = out;
-            }
-        }
+        return plain(m, in, target, lam, lossMul, gc, scope, () -> {});
+    }
+
+    /** @param forwardDone called when the forward pass is queued, before the first backward (phase timing) */
+    static Result plain(CausalLM m, NDArray in, NDArray target, NDArray lam, NDArray lossMul, GradientCollector gc,
+            NDManager scope, Runnable forwardDone) {
+        Layerwise acc = new Layerwise(scope);
+        LayerWalk walk = LayerWalk.of(m, m.positions(in), LayerWalk.Scopes.PER_LAYER, LayerHooks.observing(acc));
+        walk.lane(m.embed(in), scope);
+        walk.layers();
+        NDArray h = walk.hidden(0);                                                       // [B, S, E] in scope
         NDArray ce;
         try (NDManager hs = scope.newSubManager()) {
             h.attach(hs);
             ce = CausalLM.crossEntropy(Fp32.of(m.head(h)), target);                      // []
             ce.attach(scope);
         }
-        gc.backward(ce.add(acc.l1.mul(lam)).mul(lossMul));
+        NDArray loss = ce.add(acc.l1.mul(lam)).mul(lossMul);
+        forwardDone.run();
+        gc.backward(loss);
         return acc.result(ce);
     }
 
     static Result recompute(CausalLM m, NDArray in, NDArray target, NDArray lam, NDArray lossMul, GradientCollector gc,
             NDManager scope) {
+        return recompute(m, in, target, lam, lossMul, gc, scope, () -> {});
+    }
+
+    /** @param forwardDone called when the graph-free forward pass is queued, before the first backward (phase timing) */
+    static Result recompute(CausalLM m, NDArray in, NDArray target, NDArray lam, NDArray lossMul, GradientCollector gc,
+            NDManager scope, Runnable forwardDone) {
         int layers = m.config().numHiddenLayers();
         CausalLM.Positions pos = m.positions(in);
+        LayerWalk forward = LayerWalk.of(m, pos, LayerWalk.Scopes.KEEP_INPUTS, LayerHooks.NONE);
         NDArray[] inputs = new NDArray[layers + 1];                                       // [B, S, E] each
         Torch.noGrad(() -> {
-            inputs[0] = m.embed(in);
-            for (int l = 0; l < layers; l++) {
-                try (NDManager ls = scope.newSubManager()) {
-                    inputs[l].tempAttach(ls);                  // back in scope when ls closes
-                    NDArray out = m.decoderLayer(inputs[l], l, pos, null);
-                    out.attach(scope);
-                    inputs[l + 1] = out;
-                }
-            }
+            forward.lane(m.embed(in), scope);
+            forward.layers();
+            forward.inputs(0).toArray(inputs);
+            inputs[layers] = forward.hidden(0);
             return null;
         });
 
@@ -83,20 +86,23 @@ final class MicroBatch {
             ce = CausalLM.crossEntropy(Fp32.of(m.head(top)), target);                    // []
             ce.attach(scope);
         }
-        gc.backward(ce.mul(lossMul));
+        NDArray topLoss = ce.mul(lossMul);
+        forwardDone.run();
+        gc.backward(topLoss);
         NDArray grad = gradientOf(top, scope);                                            // [B, S, E]
         top.close();
 
-        Layerwise acc = new Layerwise();
+        Layerwise acc = new Layerwise(scope);
+        LayerHooks l1Hook = LayerHooks.observing(acc);
         NDArray lamMul = lam.mul(lossMul);
         for (int l = layers - 1; l >= 0; l--) {
             NDArray x = inputs[l];
             x.setRequiresGradient(true);
             try (NDManager ls = scope.newSubManager()) {
                 x.tempAttach(ls);
-                List<NDArray> x1s = new ArrayList<>(1);
-                NDArray out = m.decoderLayer(x, l, pos, x1s);                             // [B, S, E]
-                NDArray l1 = acc.add(x1s.get(0), scope);
+                // per-layer recompute: the walk's own layer step, with a graph, from the saved input
+                NDArray out = m.decoderLayer(x, m.weights().layer(l), l, pos, l1Hook, 0);    // [B, S, E]
+                NDArray l1 = acc.last;
                 // ∂/∂out of Σ(out ⊙ grad) is grad: the chain rule through this layer, plus the layer's own L1 term
                 gc.backward(Fp32.of(out).mul(Fp32.of(grad)).sum().add(l1.mul(lamMul)));
             }
@@ -121,13 +127,24 @@ final class MicroBatch {
         return g;
     }
 
-    /** Σ_layers mean|x1| (with its graph) and the nonzero count over the layers of one micro-batch. */
-    private static final class Layerwise {
+    /**
+     * A layer-walk observer (docs/layer-walk.md) summing Σ_layers mean|x1| (with its graph) and the nonzero count over
+     * the layers of one micro-batch.
+     */
+    private static final class Layerwise implements LayerHooks.FfnObserver {
+        private final NDManager scope;
         NDArray l1, nonzero;
+        /** The last layer's mean|x1| (float32, in scope, with its graph). */
+        NDArray last;
         long entries;
 
-        /** Adds layer x1's terms; returns this layer's mean|x1| (float32, in scope, with its graph). */
-        NDArray add(NDArray x1, NDManager scope) {                                       // x1 [B, S, I]
+        Layerwise(NDManager scope) {
+            this.scope = scope;
+        }
+
+        /** Adds layer x1's terms, kept in scope beyond the layer's own. */
+        @Override
+        public void layer(int layer, int lane, NDArray input, NDArray x1) {              // x1 [B, S, I]
             NDArray mean = Fp32.of(x1.abs()).mean();                                    // mean over B·S·I
             NDArray nz = x1.countNonzero();
             mean.attach(scope);
@@ -135,7 +152,7 @@ final class MicroBatch {
             entries += x1.getShape().size();
             l1 = l1 == null ? mean : l1.add(mean);
             nonzero = nonzero == null ? nz : nonzero.add(nz);
-            return mean;
+            last = mean;
         }
 
         Result result(NDArray ce) {

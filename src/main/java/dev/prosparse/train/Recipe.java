@@ -58,7 +58,8 @@ public record Recipe(
         String device,
         Precision precision,
         boolean activationCheckpointing,
-        AttentionKernel attention) {
+        AttentionKernel attention,
+        boolean phaseTiming) {
 
     /** @param train training text; @param eval evaluation text; @param textField JSONL field */
     public record Data(String train, String eval, String textField) {
@@ -73,7 +74,16 @@ public record Recipe(
         }
     }
 
-    public record Optimizer(double lr, List<Double> betas, double eps, double weightDecay) {}
+    /**
+     * @param offload where the float32 master weights and AdamW moments live and the update runs: {@code none} (on the
+     *                training device) or {@code cpu} (host memory; docs/gpu.md "Optimizer offload")
+     * @param kernel  auto, fused or per-tensor (docs/gpu.md "Fused optimizer step"; auto: fused on a GPU)
+     */
+    public record Optimizer(double lr, List<Double> betas, double eps, double weightDecay, dev.prosparse.optim.Offload offload,
+            dev.prosparse.optim.StepKernel kernel) {
+        /** Keys of {@code optimizer} a recipe may leave out, with the value they then take. */
+        static final Map<String, Object> OPTIONAL_KEYS = Map.of("offload", "none", "kernel", "auto");
+    }
 
     /** @param warmupSteps linear warm-up; @param minLrRatio cosine floor as a fraction of the peak LR */
     public record Schedule(int warmupSteps, double minLrRatio) {}
@@ -127,6 +137,7 @@ public record Recipe(
         m.put("precision", "fp32");                   // fp32 | fp16-mixed
         m.put("activation_checkpointing", false);     // recompute each decoder layer in the backward pass
         m.put("attention", "auto");                   // auto | eager | sdpa (auto: fused on a GPU; docs/gpu.md)
+        m.put("phase_timing", false);                 // log each step's phase times (docs/gpu.md, "Phase timing")
         return m;
     }
 
@@ -177,6 +188,13 @@ public record Recipe(
                     root.set(k, YAML.valueToTree(v));
                 }
             });
+            if (root.get("optimizer") instanceof ObjectNode opt) {
+                Optimizer.OPTIONAL_KEYS.forEach((k, v) -> {
+                    if (!opt.has(k)) {
+                        opt.set(k, YAML.valueToTree(v));
+                    }
+                });
+            }
             if (root.get("l1") instanceof ObjectNode l1) {
                 L1Control.DEFAULTS.forEach((k, v) -> {
                     if (!l1.has(k)) {
@@ -269,7 +287,7 @@ public record Recipe(
         }
         Recipe r = new Recipe(model, activation, threshold, data, seqLen, batchSize, gradAccum, optimizer, schedule,
                 gradClip, List.copyOf(stages.subList(0, n)), eval, save, finalThreshold, finalFormat, seed, threads, outputDir,
-                logEvery, l1, device, precision, activationCheckpointing, attention);
+                logEvery, l1, device, precision, activationCheckpointing, attention, phaseTiming);
         if (l1 != null) {
             l1.validate("--stages " + n, r.stages());
         }
@@ -304,6 +322,8 @@ public record Recipe(
         require(outputDir != null && !outputDir.isBlank(), source, "output_dir", "a folder, e.g. checkpoints/runs");
         require(precision != null, source, "precision", "fp32 or fp16-mixed");
         require(attention != null, source, "attention", "auto, eager or sdpa");
+        require(optimizer.offload() != null, source, "optimizer.offload", "none or cpu");
+        require(optimizer.kernel() != null, source, "optimizer.kernel", "auto, fused or per-tensor");
         require(DeviceSpec.tryParse(device) != null, source, "device", "auto, cpu, cuda or cuda:N, e.g. device: cuda:0");
         new L1Schedule(stages);
         if (l1 != null) {

@@ -13,8 +13,11 @@ import dev.prosparse.device.LossScaler;
 import dev.prosparse.device.Precision;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
+import dev.prosparse.optim.StateBytes;
 import dev.prosparse.util.Torch;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One optimizer step of ProSparse training: for each micro-batch, L = (CE + λ·Σ_layers mean|x1|) / grad_accum,
@@ -26,11 +29,12 @@ import java.util.Map;
  * gradient therefore stops the run before it touches the weights.
  *
  * <p>fp16-mixed ({@link Precision}): each micro-batch computes on float16 copies of the float32 master weights
- * ({@link MixedPrecision}); the loss is multiplied by the {@link LossScaler}'s scale before backward and the update
+ * ({@link MixedPrecision}), whose float16 gradients libtorch sums over the micro-batches; the loss is multiplied by the {@link LossScaler}'s scale before backward and the update
  * divides it out; a step with inf/NaN gradients is skipped (weights and moments untouched; the step's gradients die
  * with its scope) and the scale halved. The statistics read back are the same one transfer.
  */
 final class TrainStep {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainStep.class);
     private final Engine engine;
     private final CausalLM model;
     private final Map<String, NDArray> params;
@@ -42,6 +46,11 @@ final class TrainStep {
     private final boolean recompute;
     private final LossScaler scaler;
     private final dev.prosparse.dist.DataParallel dp;   // one rank of a ZeRO-1 group (docs/distributed.md), else null
+    private StateBytes stateBytes;
+    private final StepPhases phases;
+    private final int logEvery;
+    private final boolean fused;                      // the multi-tensor norm and update (StepKernel)
+    private final boolean offload;                    // masters and moments in host memory, update there (Offload)
 
     TrainStep(Engine engine, CausalLM model, Map<String, NDArray> params, AdamW adam, BatchSampler sampler, Recipe recipe) {
         this(engine, model, params, adam, sampler, recipe, null);
@@ -68,6 +77,10 @@ final class TrainStep {
         this.gradClip = recipe.gradClip();
         this.precision = recipe.precision();
         this.recompute = recipe.activationCheckpointing();
+        this.phases = new StepPhases(recipe.phaseTiming());
+        this.logEvery = recipe.logEvery();
+        this.offload = recipe.optimizer().offload().toHost();
+        this.fused = recipe.optimizer().kernel().fused(params.values().iterator().next().getDevice().isGpu(), offload);
         this.scaler = precision == Precision.FP16_MIXED ? (scaler != null ? scaler : new LossScaler()) : null;
     }
 
@@ -106,38 +119,59 @@ final class TrainStep {
      * {@link Stats#skipped()} is true and the run goes on unless the scale fell below 1).
      */
     Stats run(int t, double lambda, double lr, NDManager parent) {
+        Stats stats = step(t, lambda, lr, parent);
+        phases.end();
+        if (phases.enabled() && (t % logEvery == 0 || phases.steps() >= logEvery)) {
+            LOG.info(phases.drain(t));
+        }
+        return stats;
+    }
+
+    private Stats step(int t, double lambda, double lr, NDManager parent) {
         try (NDManager scope = parent.newSubManager()) {
             double lossScale = scaler != null ? scaler.scale() : 1.0;
             NDArray lam = Torch.scalar(scope, lambda);
             NDArray lossMul = Torch.scalar(scope, lossScale / gradAccum);
             NDArray ceSum = null, l1Sum = null, nonzeros = null;
             long entries = 0;
-            Weights copies = scaler != null ? MixedPrecision.computeCopies(model.weights(), precision.computeType(), scope) : null;
+            phases.begin(t, lam);
+            // compute copies: fp16-mixed (float16), and under offload (the masters stay in host memory)
+            Weights copies = scaler != null || offload
+                    ? MixedPrecision.computeCopies(model.weights(), precision.computeType(), scope.getDevice(), true, scope)
+                    : null;
             CausalLM m = copies != null ? model.withWeights(copies) : model;
-            Map<String, NDArray> grads = null;                // fp16-mixed: float32 sums of the copies' gradients
+            phases.mark(StepPhases.Phase.CAST);
+            Runnable forwardDone = () -> phases.mark(StepPhases.Phase.FORWARD);
             for (int micro = 0; micro < gradAccum; micro++) {
                 NDArray batch = Torch.fromLongs(scope, sampler.batch(t, dp == null ? micro : dp.microBatchIndex(micro)), new Shape(batchSize, seqLen + 1)); // [B, T+1]
                 NDArray[] io = CausalLM.splitWindow(batch);                                                      // [B, T], [B, T]
                 try (GradientCollector gc = engine.newGradientCollector()) {
                     MicroBatch.Result r = recompute
-                            ? MicroBatch.recompute(m, io[0], io[1], lam, lossMul, gc, scope)
-                            : MicroBatch.plain(m, io[0], io[1], lam, lossMul, gc, scope);
+                            ? MicroBatch.recompute(m, io[0], io[1], lam, lossMul, gc, scope, forwardDone)
+                            : MicroBatch.plain(m, io[0], io[1], lam, lossMul, gc, scope, forwardDone);
                     ceSum = accumulate(ceSum, r.ce());
                     l1Sum = accumulate(l1Sum, r.l1());
                     nonzeros = accumulate(nonzeros, r.nonzero());
                     entries += r.entries();
                 }
-                if (copies != null) {
-                    grads = MixedPrecision.collect(copies, grads, scope);
-                }
+                phases.mark(StepPhases.Phase.BACKWARD);
+            }
+            // autograd summed the micro-batches' gradients in place: on the float16 copies (fp16-mixed) or the masters
+            Map<String, NDArray> grads = AdamW.gradients(copies != null ? copies.asMap() : params, scope);
+            if (stateBytes == null) {
+                stateBytes = stateBytes(copies, grads);
+                LOG.info("{}; optimizer step {}", stateBytes.describe(), offload
+                        ? "offloaded (fused kernels on the host's CPU threads)" : fused ? "fused (multi-tensor kernels)" : "per tensor");
             }
             NDArray gradShard = dp != null ? dp.reduceGradients(grads, scope) : null;   // ZeRO-1: this rank's mean-gradient shard
             NDArray gradSq = dp != null ? dev.prosparse.dist.ZeroAdamW.squareSum(gradShard)
-                    : grads != null ? AdamW.squareSum(grads.values()) : AdamW.gradSquareSum(params, scope);
+                    : fused ? AdamW.fusedSquareSum(grads.values(), scope) : AdamW.squareSum(grads.values(), scope);
+            phases.mark(StepPhases.Phase.NORM);
             // the step's one read from the device: [Σ CE, Σ L1, nonzero count, Σ g²] (summed over ranks when distributed)
             NDArray sums = NDArrays.stack(new NDList(ceSum.toType(DataType.FLOAT64, false), l1Sum.toType(DataType.FLOAT64, false),
                     nonzeros, gradSq.toType(DataType.FLOAT64, false)));
             double[] r = (dp != null ? dp.sumOverRanks(sums) : sums).toDoubleArray();
+            phases.mark(StepPhases.Phase.HOST_READ);
             int world = dp != null ? dp.worldSize() : 1;
             Stats stats = new Stats(r[0] / (gradAccum * world), r[1] / (gradAccum * world), 1.0 - r[2] / ((double) entries * world),
                     Math.sqrt(r[3]) / lossScale,
@@ -153,13 +187,31 @@ final class TrainStep {
             double clip = gradClip > 0 ? Math.min(1.0, gradClip / (stats.gradNorm() + 1e-6)) : 1.0;
             if (dp != null) {
                 dp.step(gradShard, t, lr, clip / lossScale, scope);
-            } else if (grads != null) {
-                adam.step(params, grads, t, lr, clip / lossScale);
+            } else if (offload) {
+                adam.offloadStep(params, grads, t, lr, clip / lossScale, scope);
+            } else if (fused) {
+                adam.fusedStep(params, grads, t, lr, clip / lossScale);
             } else {
-                adam.step(params, t, lr, clip / lossScale, scope);
+                adam.step(params, grads, t, lr, clip / lossScale, scope);
             }
+            phases.mark(StepPhases.Phase.UPDATE);
             return stats;
         }
+    }
+
+    /** What the step holds per parameter, from its arrays (logged once, at the first step). */
+    private StateBytes stateBytes(Weights copies, Map<String, NDArray> grads) {
+        long master = StateBytes.of(params.values());
+        return copies != null
+                ? new StateBytes(StateBytes.count(params.values()), StateBytes.of(copies.asMap().values()),
+                        StateBytes.of(grads.values()), master, adam.stateBytes(), offload ? master + adam.stateBytes() : 0)
+                : new StateBytes(StateBytes.count(params.values()), master, StateBytes.of(grads.values()), 0,
+                        adam.stateBytes(), 0);
+    }
+
+    /** The training state per parameter, known after the first step (null before). */
+    StateBytes stateBytes() {
+        return stateBytes;
     }
 
     private static NDArray accumulate(NDArray sum, NDArray x) {

@@ -151,11 +151,11 @@ public final class Trainer {
             ModelConfig config = resumeFrom != null ? ModelConfig.read(weightsDir) : source.config();
             Weights weights;
             try (CheckpointFiles files = CheckpointFiles.open(weightsDir)) {
-                weights = Weights.load(config, files, base);
+                weights = Weights.load(config, files, MixedPrecision.stateManager(base, recipe.optimizer().offload()));
             }
             weights.asMap().values().forEach(p -> p.setRequiresGradient(true));
             Recipe.Optimizer o = recipe.optimizer();
-            AdamW adam = dist.active() ? null : new AdamW(base, weights.asMap(), o.betas().get(0), o.betas().get(1), o.eps(), o.weightDecay());
+            AdamW adam = dist.active() ? null : new AdamW(weights.manager(), weights.asMap(), o.betas().get(0), o.betas().get(1), o.eps(), o.weightDecay());
             TrainSession s = new TrainSession(base, engine, data, config, weights, new CausalLM(config, weights, act, actParam).withAttention(recipe.attention()), adam,
                     device, recipe.precision() == Precision.FP16_MIXED ? new LossScaler() : null);
             s.dp = dist.dataParallel(base, weights.asMap(), o);
@@ -375,8 +375,8 @@ public final class Trainer {
     }
 
     private SparsityResult evaluate(CausalLM model, TrainSession s) {
-        return Torch.noGrad(() -> SparsityEvaluator.evaluate(model, s.base, s.data.eval(), s.data.windows(),
-                SparsityEvaluator.DEFAULT_BATCH, null));
+        return Torch.noGrad(() -> MixedPrecision.onDevice(model, s.base, m -> SparsityEvaluator.evaluate(m, s.base,
+                s.data.eval(), s.data.windows(), SparsityEvaluator.DEFAULT_BATCH, null)));
     }
 
     private ProsparseException diverged(int t, double lambda, int lastSaved, LossScaler scaler) {

@@ -37,7 +37,7 @@ class ModelConfigTest {
     @Test
     void readsTransformers4MiniCpm() {
         ModelConfig c = ModelConfig.read(Fixtures.model("tiny-minicpm"));
-        assertTrue(c.isMiniCpm());
+        assertEquals(ModelType.MINICPM, c.family());
         assertEquals(10000.0, c.ropeTheta());          // top-level rope_theta
         assertEquals("bfloat16", c.dtype());            // torch_dtype
         assertTrue(c.tieWordEmbeddings());

@@ -1,0 +1,50 @@
+package dev.prosparse.optim;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Locale;
+
+/**
+ * Where the optimizer keeps its state and runs its update (recipe key {@code optimizer.offload}).
+ * <ul>
+ *   <li>{@code none}: the float32 master weights and AdamW moments live on the training device, next to the model.</li>
+ *   <li>{@code cpu}: they live in host memory and the update runs there on libtorch's CPU threads; the device keeps the
+ *       compute weights and their gradients (the ZeRO-Offload idea, docs/gpu.md "Optimizer offload"). On a CPU-only
+ *       machine device and host are the same memory and it computes the same.</li>
+ * </ul>
+ */
+public enum Offload {
+    NONE("none"), CPU("cpu");
+
+    private final String yaml;
+
+    Offload(String yaml) {
+        this.yaml = yaml;
+    }
+
+    /** Whether the optimizer state lives in host memory. */
+    public boolean toHost() {
+        return this == CPU;
+    }
+
+    @JsonCreator
+    public static Offload parse(String s) {
+        String v = s == null ? "" : s.trim().toLowerCase(Locale.ROOT);
+        for (Offload o : values()) {
+            if (o.yaml.equals(v)) {
+                return o;
+            }
+        }
+        throw new IllegalArgumentException("must be none or cpu, got '" + s + "'");
+    }
+
+    @JsonValue
+    public String yaml() {
+        return yaml;
+    }
+
+    @Override
+    public String toString() {
+        return yaml;
+    }
+}

@@ -1,0 +1,130 @@
+package dev.prosparse.optim;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.prosparse.ProsparseException;
+import dev.prosparse.model.TorchScriptArchive;
+import dev.prosparse.util.Torch;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The multi-tensor kernels of the fused optimizer step, for DJL, which has none: two TorchScript modules written in
+ * memory ({@link TorchScriptArchive}), loaded once per process and run through {@link PtSymbolBlock} without autograd
+ * (DJL runs a module's forward in inference mode). Each call passes whole lists of tensors, so libtorch runs one
+ * {@code torch._foreach_*} kernel over all of them (on a GPU: a few launches per list; on a CPU: a loop in C++)
+ * instead of one JNI call per tensor and operation (docs/gpu.md, "Fused optimizer step").
+ * <ul>
+ *   <li>{@code norm(grads)}: Σ_tensors ‖g‖², the square of the global gradient norm, as a float32 scalar, from
+ *       {@code torch._foreach_norm(grads, 2, dtype=float32)} on a GPU (float16 gradients are summed in float32). On a
+ *       CPU it sums each tensor's squares instead, in the same module call: libtorch 2.7.1's CPU norm kernel loses
+ *       about 2e-5 relative on a million elements, the CPU sum (cascade summation) about 1e-8. An inf or NaN anywhere
+ *       makes it non-finite: it is also the loss scaler's overflow check.</li>
+ *   <li>{@code adamw(params, grads, exp_avgs, exp_avg_sqs, h)}: AdamW on float32 parameters and moments with float32
+ *       or float16 gradients, the formula of {@link AdamW} operation for operation; then zeroes the gradients.</li>
+ * </ul>
+ */
+final class OptimizerModules {
+    private static final String NORM = "  def forward(self: __torch__.GradNorm,\n"
+            + "    grads: List[Tensor]) -> Tensor:\n"
+            + "    if grads[0].is_cuda:\n"
+            + "      norms = torch._foreach_norm(grads, 2, 6)\n"
+            + "      return torch.sum(torch.square(torch.stack(norms)))\n"
+            + "    sums = [torch.sum(torch.square(g.float())) for g in grads]\n"
+            + "    return torch.sum(torch.stack(sums))\n";
+    /**
+     * h = [lr, weight_decay, grad_scale, β1, 1−β1, β2, 1−β2, lr·√(1−β2ᵗ)/(1−β1ᵗ), ε], each rounded to float32 as DJL's
+     * per-tensor update rounds them. The float32 copies of float16 gradients exist only for the tensors of one call.
+     */
+    private static final String ADAMW = "  def forward(self: __torch__.AdamWChunk,\n"
+            + "    params: List[Tensor],\n"
+            + "    grads: List[Tensor],\n"
+            + "    exp_avgs: List[Tensor],\n"
+            + "    exp_avg_sqs: List[Tensor],\n"
+            + "    h: List[float]) -> int:\n"
+            + "    if h[1] != 0.:\n"
+            + "      d = torch._foreach_mul(params, h[0])\n"
+            + "      torch._foreach_mul_(d, h[1])\n"
+            + "      torch._foreach_sub_(params, d)\n"
+            + "    g = [x.float() for x in grads]\n"
+            + "    torch._foreach_mul_(g, h[2])\n"
+            + "    torch._foreach_mul_(exp_avgs, h[3])\n"
+            + "    torch._foreach_add_(exp_avgs, g, alpha=h[4])\n"
+            + "    torch._foreach_mul_(exp_avg_sqs, h[5])\n"
+            + "    torch._foreach_addcmul_(exp_avg_sqs, g, g, h[6])\n"
+            + "    torch._foreach_zero_(grads)\n"
+            + "    den = torch._foreach_sqrt(exp_avg_sqs)\n"
+            + "    torch._foreach_add_(den, h[8])\n"
+            + "    num = torch._foreach_mul(exp_avgs, h[7])\n"
+            + "    torch._foreach_div_(num, den)\n"
+            + "    torch._foreach_sub_(params, num)\n"
+            + "    return 0\n";
+
+    private static volatile OptimizerModules instance;
+
+    private final NDManager manager;
+    private final PtSymbolBlock norm;
+    private final PtSymbolBlock adamw;
+
+    private OptimizerModules() {
+        manager = Torch.newBaseManager();   // lives as long as the process; the modules hold no tensors
+        norm = load("grad_norm", "GradNorm", NORM);
+        adamw = load("adamw_chunk", "AdamWChunk", ADAMW);
+    }
+
+    /** The modules, loaded on first use. */
+    static OptimizerModules get() {
+        OptimizerModules m = instance;
+        if (m == null) {
+            synchronized (OptimizerModules.class) {
+                m = instance;
+                if (m == null) {
+                    m = new OptimizerModules();
+                    instance = m;
+                }
+            }
+        }
+        return m;
+    }
+
+    private PtSymbolBlock load(String name, String className, String forward) {
+        byte[] archive = TorchScriptArchive.write(name, className, forward);
+        try {
+            return JniUtils.loadModule((PtNDManager) manager, new ByteArrayInputStream(archive), true, false);
+        } catch (IOException | RuntimeException e) {
+            throw new ProsparseException(ProsparseException.Kind.IO, "could not load the fused optimizer step"
+                    + " (torch._foreach_* ops) into libtorch " + ai.djl.engine.Engine.getInstance().getVersion() + ": "
+                    + e.getMessage() + ". Use the per-tensor step instead: --set optimizer.kernel=per-tensor", e);
+        }
+    }
+
+    /** Σ ‖g‖² over {@code grads} (float32 or float16), a float32 scalar in {@code scope} on the gradients' device. */
+    NDArray squareNorm(List<NDArray> grads, NDManager scope) {
+        try (IValue list = IValue.listFrom(pt(grads)); IValue out = norm.forward(list)) {
+            return out.toTensor((PtNDManager) scope);
+        }
+    }
+
+    /** One AdamW update of {@code params} in place (see {@link #ADAMW} for h); zeroes {@code grads}. */
+    void adamw(List<NDArray> params, List<NDArray> grads, List<NDArray> expAvg, List<NDArray> expAvgSq, double[] h) {
+        try (IValue p = IValue.listFrom(pt(params)); IValue g = IValue.listFrom(pt(grads));
+                IValue m = IValue.listFrom(pt(expAvg)); IValue v = IValue.listFrom(pt(expAvgSq));
+                IValue hv = IValue.listFrom(h); IValue out = adamw.forward(p, g, m, v, hv)) {
+            out.toLong();
+        }
+    }
+
+    private static PtNDArray[] pt(List<NDArray> arrays) {
+        PtNDArray[] a = new PtNDArray[arrays.size()];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (PtNDArray) arrays.get(i);
+        }
+        return a;
+    }
+}

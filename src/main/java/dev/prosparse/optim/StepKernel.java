@@ -1,0 +1,52 @@
+package dev.prosparse.optim;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Locale;
+
+/**
+ * How the optimizer step runs its gradient norm and AdamW update (recipe key {@code optimizer.kernel};
+ * docs/gpu.md, "Fused optimizer step").
+ * <ul>
+ *   <li>{@code per-tensor}: one libtorch call per tensor and operation through DJL.</li>
+ *   <li>{@code fused}: multi-tensor kernels ({@code torch._foreach_*}) over all tensors at once, through TorchScript
+ *       modules; the same AdamW operation for operation; the norm summed in another order (float32 rounding).</li>
+ *   <li>{@code auto} (default): fused on a GPU, where the per-tensor calls cost most, and when the optimizer is
+ *       offloaded; per-tensor on a CPU, so that CPU results stay what they were.</li>
+ * </ul>
+ */
+public enum StepKernel {
+    AUTO("auto"), FUSED("fused"), PER_TENSOR("per-tensor");
+
+    private final String yaml;
+
+    StepKernel(String yaml) {
+        this.yaml = yaml;
+    }
+
+    /** Whether the fused kernels run, for parameters on a GPU or not and with the optimizer offloaded or not. */
+    public boolean fused(boolean gpu, boolean offload) {
+        return this == FUSED || (this == AUTO && (gpu || offload));
+    }
+
+    @JsonCreator
+    public static StepKernel parse(String s) {
+        String v = s == null ? "" : s.trim().toLowerCase(Locale.ROOT);
+        for (StepKernel k : values()) {
+            if (k.yaml.equals(v)) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException("must be auto, fused or per-tensor, got '" + s + "'");
+    }
+
+    @JsonValue
+    public String yaml() {
+        return yaml;
+    }
+
+    @Override
+    public String toString() {
+        return yaml;
+    }
+}
