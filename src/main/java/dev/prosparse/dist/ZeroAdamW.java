@@ -56,6 +56,11 @@ public final class ZeroAdamW implements AutoCloseable {
         expAvgSq = manager.zeros(new Shape(s), DataType.FLOAT32);
     }
 
+    /** Bytes of this rank's optimizer state: the float32 master shard and the two moment shards. */
+    public long stateBytes() {
+        return 3L * 4 * layout.shardSize();
+    }
+
     public ShardLayout layout() {
         return layout;
     }

@@ -202,11 +202,12 @@ final class TrainStep {
     /** What the step holds per parameter, from its arrays (logged once, at the first step). */
     private StateBytes stateBytes(Weights copies, Map<String, NDArray> grads) {
         long master = StateBytes.of(params.values());
+        long opt = adam != null ? adam.stateBytes() : dp.optimizer().stateBytes();   // ZeRO-1: this rank's shard
         return copies != null
                 ? new StateBytes(StateBytes.count(params.values()), StateBytes.of(copies.asMap().values()),
-                        StateBytes.of(grads.values()), master, adam.stateBytes(), offload ? master + adam.stateBytes() : 0)
+                        StateBytes.of(grads.values()), master, opt, offload ? master + opt : 0)
                 : new StateBytes(StateBytes.count(params.values()), master, StateBytes.of(grads.values()), 0,
-                        adam.stateBytes(), 0);
+                        opt, 0);
     }
 
     /** The training state per parameter, known after the first step (null before). */
