@@ -285,6 +285,25 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
+    /**
+     * Sets the moment estimates from float32 values per parameter name (a single process resuming a ZeRO-sharded save:
+     * docs/distributed.md). Every parameter must be present with its element count.
+     */
+    public void restore(Map<String, float[]> avg, Map<String, float[]> avgSq) {
+        for (String name : expAvg.keySet()) {
+            for (Map<String, NDArray> state : List.of(expAvg, expAvgSq)) {
+                float[] v = (state == expAvg ? avg : avgSq).get(name);
+                NDArray old = state.get(name);
+                if (v == null || v.length != old.size()) {
+                    throw ProsparseException.checkpoint("optimizer state for '" + name + "' is missing or has "
+                            + (v == null ? 0 : v.length) + " elements, the model's parameter has " + old.size());
+                }
+                state.put(name, Torch.fromFloats(manager, v, old.getShape()).toDevice(old.getDevice(), false));
+                old.close();
+            }
+        }
+    }
+
     private void replace(Map<String, NDArray> state, String name, SafetensorsFile f, String key) {
         NDArray old = state.get(name);
         long[] shape = old.getShape().getShape();

@@ -41,6 +41,12 @@ final class Checkpointer {
     /** Saves step {@code p.step()} and then deletes the saves beyond {@code save.keep_last}. */
     void save(Progress p, ModelConfig config, Weights weights, AdamW adam, Activation act, double actParam,
             LambdaPolicy policy, dev.prosparse.device.LossScaler scaler) {
+        save(p, config, weights, d -> adam.save(d.resolve(RunDir.OPTIMIZER)), act, actParam, policy, scaler);
+    }
+
+    /** As above, with the optimizer state written into the checkpoint folder by {@code optimizerState} (ZeRO shards). */
+    void save(Progress p, ModelConfig config, Weights weights, java.util.function.Consumer<Path> optimizerState,
+            Activation act, double actParam, LambdaPolicy policy, dev.prosparse.device.LossScaler scaler) {
         int stage = schedule.stageAt(p.step());
         ObjectNode state = Json.MAPPER.createObjectNode();
         state.put("global_step", p.step());
@@ -66,7 +72,7 @@ final class Checkpointer {
         Path dir = run.path().resolve(RunDir.saveName(p.step()));
         RunDir.writeCheckpoint(dir, config.withActivation(act, actParam).withDtype("float32"), weights, DType.F32, sourceDir,
                 sidecar, Map.of(RunDir.TRAINER_STATE, (pretty(state) + "\n").getBytes(StandardCharsets.UTF_8)),
-                d -> adam.save(d.resolve(RunDir.OPTIMIZER)));
+                optimizerState);
         LOG.info("Saved {}", dir);
         run.pruneSaves(recipe.save().keepLast());
     }

@@ -19,15 +19,24 @@ final class MetricsLog {
 
     private final RunDir run;
     private final L1Schedule schedule;
+    private final boolean writes;        // false on ranks other than 0 of a distributed run: rank 0 keeps the record
 
     MetricsLog(RunDir run, L1Schedule schedule) {
+        this(run, schedule, true);
+    }
+
+    MetricsLog(RunDir run, L1Schedule schedule, boolean writes) {
         this.run = run;
         this.schedule = schedule;
+        this.writes = writes;
     }
 
     /** Step t's training line. */
     void step(int t, double lambda, double lr, TrainStep.Stats s, long tokensSeen, double tokensPerS, double etaSeconds,
             LambdaPolicy policy, Progress bar) {
+        if (!writes) {
+            return;
+        }
         int stage = schedule.stageAt(t);
         String stageName = schedule.stages().get(stage).name();
         double loss = s.lmLoss() + lambda * s.l1();
@@ -67,6 +76,9 @@ final class MetricsLog {
 
     /** An evaluation on the fixed windows after step t (t = 0: before training; stage −1). */
     void eval(int t, int stage, double lambda, SparsityResult r) {
+        if (!writes) {
+            return;
+        }
         ObjectNode m = Json.MAPPER.createObjectNode();
         m.put("type", "eval");
         m.put("step", t);
@@ -80,6 +92,9 @@ final class MetricsLog {
 
     /** The closing line of a run (type final), with final_report.json's content. */
     void finish(int t, ObjectNode report) {
+        if (!writes) {
+            return;
+        }
         ObjectNode m = Json.MAPPER.createObjectNode();
         m.put("type", "final");
         m.put("step", t);

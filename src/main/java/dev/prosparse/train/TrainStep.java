@@ -45,6 +45,7 @@ final class TrainStep {
     private final Precision precision;
     private final boolean recompute;
     private final LossScaler scaler;
+    private final dev.prosparse.dist.DataParallel dp;   // one rank of a ZeRO-1 group (docs/distributed.md), else null
     private StateBytes stateBytes;
     private final StepPhases phases;
     private final int logEvery;
@@ -58,6 +59,13 @@ final class TrainStep {
     /** @param scaler the loss scaler of an fp16-mixed run (its state is saved with the run); null for fp32 */
     TrainStep(Engine engine, CausalLM model, Map<String, NDArray> params, AdamW adam, BatchSampler sampler, Recipe recipe,
             LossScaler scaler) {
+        this(engine, model, params, adam, sampler, recipe, scaler, null);
+    }
+
+    /** @param dp this rank's data-parallel group and sharded optimizer ({@code adam} is then unused); null alone */
+    TrainStep(Engine engine, CausalLM model, Map<String, NDArray> params, AdamW adam, BatchSampler sampler, Recipe recipe,
+            LossScaler scaler, dev.prosparse.dist.DataParallel dp) {
+        this.dp = dp;
         this.engine = engine;
         this.model = model;
         this.params = params;
@@ -135,7 +143,7 @@ final class TrainStep {
             phases.mark(StepPhases.Phase.CAST);
             Runnable forwardDone = () -> phases.mark(StepPhases.Phase.FORWARD);
             for (int micro = 0; micro < gradAccum; micro++) {
-                NDArray batch = Torch.fromLongs(scope, sampler.batch(t, micro), new Shape(batchSize, seqLen + 1)); // [B, T+1]
+                NDArray batch = Torch.fromLongs(scope, sampler.batch(t, dp == null ? micro : dp.microBatchIndex(micro)), new Shape(batchSize, seqLen + 1)); // [B, T+1]
                 NDArray[] io = CausalLM.splitWindow(batch);                                                      // [B, T], [B, T]
                 try (GradientCollector gc = engine.newGradientCollector()) {
                     MicroBatch.Result r = recompute
@@ -155,13 +163,18 @@ final class TrainStep {
                 LOG.info("{}; optimizer step {}", stateBytes.describe(), offload
                         ? "offloaded (fused kernels on the host's CPU threads)" : fused ? "fused (multi-tensor kernels)" : "per tensor");
             }
-            NDArray gradSq = fused ? AdamW.fusedSquareSum(grads.values(), scope) : AdamW.squareSum(grads.values(), scope);
+            NDArray gradShard = dp != null ? dp.reduceGradients(grads, scope) : null;   // ZeRO-1: this rank's mean-gradient shard
+            NDArray gradSq = dp != null ? dev.prosparse.dist.ZeroAdamW.squareSum(gradShard)
+                    : fused ? AdamW.fusedSquareSum(grads.values(), scope) : AdamW.squareSum(grads.values(), scope);
             phases.mark(StepPhases.Phase.NORM);
-            // the step's one read from the device: [Σ CE, Σ L1, nonzero count, Σ g²]
-            double[] r = NDArrays.stack(new NDList(ceSum.toType(DataType.FLOAT64, false), l1Sum.toType(DataType.FLOAT64, false),
-                    nonzeros, gradSq.toType(DataType.FLOAT64, false))).toDoubleArray();
+            // the step's one read from the device: [Σ CE, Σ L1, nonzero count, Σ g²] (summed over ranks when distributed)
+            NDArray sums = NDArrays.stack(new NDList(ceSum.toType(DataType.FLOAT64, false), l1Sum.toType(DataType.FLOAT64, false),
+                    nonzeros, gradSq.toType(DataType.FLOAT64, false)));
+            double[] r = (dp != null ? dp.sumOverRanks(sums) : sums).toDoubleArray();
             phases.mark(StepPhases.Phase.HOST_READ);
-            Stats stats = new Stats(r[0] / gradAccum, r[1] / gradAccum, 1.0 - r[2] / entries, Math.sqrt(r[3]) / lossScale,
+            int world = dp != null ? dp.worldSize() : 1;
+            Stats stats = new Stats(r[0] / (gradAccum * world), r[1] / (gradAccum * world), 1.0 - r[2] / ((double) entries * world),
+                    Math.sqrt(r[3]) / lossScale,
                     scaler != null ? lossScale : 0, false, scaler != null ? scaler.skipped() : 0, -1);
             if (scaler != null) {
                 if (!scaler.update(stats.finite())) {
@@ -172,7 +185,9 @@ final class TrainStep {
                 return stats;
             }
             double clip = gradClip > 0 ? Math.min(1.0, gradClip / (stats.gradNorm() + 1e-6)) : 1.0;
-            if (offload) {
+            if (dp != null) {
+                dp.step(gradShard, t, lr, clip / lossScale, scope);
+            } else if (offload) {
                 adam.offloadStep(params, grads, t, lr, clip / lossScale, scope);
             } else if (fused) {
                 adam.fusedStep(params, grads, t, lr, clip / lossScale);
@@ -187,11 +202,12 @@ final class TrainStep {
     /** What the step holds per parameter, from its arrays (logged once, at the first step). */
     private StateBytes stateBytes(Weights copies, Map<String, NDArray> grads) {
         long master = StateBytes.of(params.values());
+        long opt = adam != null ? adam.stateBytes() : dp.optimizer().stateBytes();   // ZeRO-1: this rank's shard
         return copies != null
                 ? new StateBytes(StateBytes.count(params.values()), StateBytes.of(copies.asMap().values()),
-                        StateBytes.of(grads.values()), master, adam.stateBytes(), offload ? master + adam.stateBytes() : 0)
+                        StateBytes.of(grads.values()), master, opt, offload ? master + opt : 0)
                 : new StateBytes(StateBytes.count(params.values()), master, StateBytes.of(grads.values()), 0,
-                        adam.stateBytes(), 0);
+                        opt, 0);
     }
 
     /** The training state per parameter, known after the first step (null before). */

@@ -50,6 +50,7 @@ public final class Trainer {
     private final int threads;
     private final MetricsLog log;
     private final Checkpointer saver;
+    private final DistributedRun dist;   // one rank of a data-parallel run (docs/distributed.md), or single()
     private volatile boolean stopRequested;
     private volatile int stopAfterStep = Integer.MAX_VALUE;
     private Path probeTokenCache;      // non-null: a calibration probe (see asProbe)
@@ -59,13 +60,18 @@ public final class Trainer {
      * @param threads  libtorch threads (0 = the recipe's {@code threads}, which 0 means all cores)
      */
     public Trainer(Recipe recipe, RunDir run, Path modelDir, int threads) {
+        this(recipe, run, modelDir, threads, DistributedRun.detect());
+    }
+
+    Trainer(Recipe recipe, RunDir run, Path modelDir, int threads, DistributedRun dist) {
+        this.dist = dist;
         this.recipe = recipe;
         this.schedule = new L1Schedule(recipe.stages());
         this.policy = choosePolicy(recipe, schedule);
         this.run = run;
         this.modelDir = modelDir;
         this.threads = threads > 0 ? threads : recipe.threads();
-        this.log = new MetricsLog(run, schedule);
+        this.log = new MetricsLog(run, schedule, dist.isRoot());
         this.saver = new Checkpointer(recipe, run, modelDir, schedule);
     }
 
@@ -100,46 +106,8 @@ public final class Trainer {
     /** What a finished run produced. */
     public record Result(Path finalDir, SparsityResult beforeShift, SparsityResult afterShift, int steps) {}
 
-    /** Everything a run holds while it trains; closing it frees the model and optimizer state. */
-    private static final class Session implements AutoCloseable {
-        final NDManager base;
-        final Engine engine;
-        final TrainData data;
-        final ModelConfig config;
-        final Weights weights;
-        final Map<String, NDArray> params;
-        final CausalLM model;
-        final AdamW adam;
-        final Device device;                 // issue 10: where the weights, optimizer state and batches live
-        final LossScaler scaler;             // fp16-mixed only, else null
-        long gpuPeak = -1;                   // GPU memory in use after a step, the highest so far (−1: CPU)
-        int step;          // the last completed global step
-        long tokensSeen;
-        int lastSaved;     // the step of the newest save of this run (0: none)
-        SparsityResult lastEval;
-
-        Session(NDManager base, Engine engine, TrainData data, ModelConfig config, Weights weights, CausalLM model, AdamW adam,
-                Device device, LossScaler scaler) {
-            this.base = base;
-            this.engine = engine;
-            this.data = data;
-            this.config = config;
-            this.weights = weights;
-            this.params = weights.asMap();
-            this.model = model;
-            this.adam = adam;
-            this.device = device;
-            this.scaler = scaler;
-        }
-
-        @Override
-        public void close() {
-            base.close();
-        }
-    }
-
     public Result run() {
-        try (Session s = setupReportingOutOfMemory()) {
+        try (TrainSession s = setupReportingOutOfMemory()) {
             train(s);
             return finish(s);
         }
@@ -148,7 +116,7 @@ public final class Trainer {
     // ---- setup ----------------------------------------------------------------------------------------------------
 
     /** {@link #setup}, with running out of memory there (weights, optimizer state, first evaluation) as one line, exit 5. */
-    private Session setupReportingOutOfMemory() {
+    private TrainSession setupReportingOutOfMemory() {
         try {
             return setup();
         } catch (RuntimeException | OutOfMemoryError e) {
@@ -161,17 +129,20 @@ public final class Trainer {
         }
     }
 
-    private Session setup() {
+    private TrainSession setup() {
         HfCheckpoint source = HfCheckpoint.open(modelDir);
         Activation act = activation();
         double actParam = act.checkParam(recipe.threshold(), "recipe key threshold");
+        Engine engine = Torch.start(threads);
+        Device device = DeviceSetup.forTraining(dist.deviceSpec(recipe.deviceSpec(), recipe.device(), "recipe key device"),
+                recipe.precision(), threads, "recipe key device", "recipe key precision");
+        dist.connect(device);        // ranks other than 0 touch the run folder only once rank 0 has joined (it exists)
         TrainData data = TrainData.load(recipe, source, probe() ? probeTokenCache : run.path().getParent().resolve(".token-cache"));
-        run.removeStaleTemporaries();
+        if (dist.isRoot()) {
+            run.removeStaleTemporaries();
+        }
         RunDir.Save resumeFrom = run.newestSave().orElse(null);
         Path weightsDir = resumeFrom != null ? resumeFrom.dir() : modelDir;
-        Engine engine = Torch.start(threads);
-        Device device = DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), threads, "recipe key device",
-                "recipe key precision");
         LOG.info("libtorch threads: {}; precision {}; attention {}{}", ai.djl.pytorch.jni.JniUtils.getNumThreads(),
                 recipe.precision(), recipe.attention().describe(device),
                 recipe.activationCheckpointing() ? "; activation checkpointing (layer recompute)" : "");
@@ -184,9 +155,10 @@ public final class Trainer {
             }
             weights.asMap().values().forEach(p -> p.setRequiresGradient(true));
             Recipe.Optimizer o = recipe.optimizer();
-            AdamW adam = new AdamW(weights.manager(), weights.asMap(), o.betas().get(0), o.betas().get(1), o.eps(), o.weightDecay());
-            Session s = new Session(base, engine, data, config, weights, new CausalLM(config, weights, act, actParam).withAttention(recipe.attention()), adam,
+            AdamW adam = dist.active() ? null : new AdamW(weights.manager(), weights.asMap(), o.betas().get(0), o.betas().get(1), o.eps(), o.weightDecay());
+            TrainSession s = new TrainSession(base, engine, data, config, weights, new CausalLM(config, weights, act, actParam).withAttention(recipe.attention()), adam,
                     device, recipe.precision() == Precision.FP16_MIXED ? new LossScaler() : null);
+            s.dp = dist.dataParallel(base, weights.asMap(), o);
             if (resumeFrom != null) {
                 resume(s, resumeFrom);
             } else {
@@ -203,38 +175,42 @@ public final class Trainer {
         return Activation.parse(recipe.activation(), "recipe key activation");
     }
 
-    private void resume(Session s, RunDir.Save from) {
+    private void resume(TrainSession s, RunDir.Save from) {
         JsonNode state = from.trainerState();
         s.step = state.path("global_step").asInt();
         s.tokensSeen = state.path("tokens_seen").asLong();
         s.lastSaved = s.step;
-        s.adam.load(from.dir().resolve(RunDir.OPTIMIZER));
+        dist.loadOptimizer(s.adam, s.dp, from.dir(), s.params);
         policy.restoreState(state);
         if (s.scaler != null) {
             s.scaler.restoreState(state);
         }
-        run.truncateMetricsAfter(s.step);
+        if (dist.isRoot()) {
+            run.truncateMetricsAfter(s.step);
+        }
         LOG.info("Resuming {} from {} (step {}/{})", run.path(), from.dir().getFileName(), s.step, schedule.totalSteps());
     }
 
-    private void start(Session s) {
-        run.truncateMetricsAfter(-1); // a resumed run that never saved starts over: drop its old lines
-        LOG.info("Starting from {}: activation {} → {}; {} steps in {} stages, {} tokens per step", modelDir,
+    private void start(TrainSession s) {
+        if (dist.isRoot()) {
+            run.truncateMetricsAfter(-1); // a resumed run that never saved starts over: drop its old lines
+        }
+        LOG.info("Starting from {}: activation {} → {}; {} steps in {} stages, {} tokens per step ({})", modelDir,
                 s.config.hiddenAct().hfName(), s.model.activation().hfName(), schedule.totalSteps(), schedule.stages().size(),
-                tokensPerStep());
+                tokensPerStep(), dist.describeBatch(recipe));
         if (!probe()) {
             log.eval(0, -1, 0.0, evaluate(s.model, s));
         }
     }
 
     private long tokensPerStep() {
-        return (long) recipe.batchSize() * recipe.gradAccum() * recipe.seqLen();
+        return (long) recipe.batchSize() * recipe.gradAccum() * recipe.seqLen() * dist.world();
     }
 
     // ---- train ----------------------------------------------------------------------------------------------------
 
-    private void train(Session s) {
-        TrainStep step = new TrainStep(s.engine, s.model, s.params, s.adam, s.data.sampler(), recipe, s.scaler);
+    private void train(TrainSession s) {
+        TrainStep step = new TrainStep(s.engine, s.model, s.params, s.adam, s.data.sampler(), recipe, s.scaler, s.dp);
         LrSchedule lrs = new LrSchedule(recipe.optimizer().lr(), recipe.schedule().warmupSteps(),
                 recipe.schedule().minLrRatio(), schedule.totalSteps());
         int total = schedule.totalSteps();
@@ -273,7 +249,7 @@ public final class Trainer {
     }
 
     /** One step; on a GPU also samples the memory in use; a CUDA out-of-memory error becomes one line with the knobs. */
-    private TrainStep.Stats runStep(TrainStep step, Session s, int t, double lambda, double lr) {
+    private TrainStep.Stats runStep(TrainStep step, TrainSession s, int t, double lambda, double lr) {
         try {
             TrainStep.Stats stats = step.run(t, lambda, lr, s.base);
             s.gpuPeak = Math.max(s.gpuPeak, DeviceSetup.gpuMemoryUsed(s.device));
@@ -297,7 +273,7 @@ public final class Trainer {
     }
 
     /** Evaluation, saving, stage-end reports and Ctrl-C handling once step t is done. */
-    private void afterStep(Session s, int t, double lambda, double lr) {
+    private void afterStep(TrainSession s, int t, double lambda, double lr) {
         boolean stageEnd = isStageEnd(t);
         boolean evalNow = probe() ? t == schedule.totalSteps() // a probe needs only its final result
                 : stageEnd || (recipe.eval().every() > 0 && t % recipe.eval().every() == 0);
@@ -315,8 +291,8 @@ public final class Trainer {
         }
         boolean periodic = recipe.save().every() > 0 && t % recipe.save().every() == 0;
         if (stageEnd || periodic || stopRequested) {
-            saver.save(new Checkpointer.Progress(t, lambda, lr, s.tokensSeen), s.config, s.weights, s.adam,
-                    s.model.activation(), s.model.activationParam(), policy, s.scaler);
+            dist.save(t, run, s.adam, s.dp, opt -> saver.save(new Checkpointer.Progress(t, lambda, lr, s.tokensSeen), s.config,
+                    s.weights, opt, s.model.activation(), s.model.activationParam(), policy, s.scaler));
             s.lastSaved = t;
         }
         if (stageEnd) {
@@ -332,6 +308,9 @@ public final class Trainer {
 
     /** Charts and summary.md so far, in {@code <run>/reports/}; a failure there is logged, never fatal to training. */
     private void writeReports() {
+        if (!dist.isRoot()) {
+            return;
+        }
         try {
             RunReports.write(run.path());
         } catch (RuntimeException | LinkageError e) {
@@ -343,7 +322,7 @@ public final class Trainer {
     // ---- final ----------------------------------------------------------------------------------------------------
 
     /** The last weights as {@code final/} (with the FATReLU shift when final_threshold and final_format say so). */
-    private Result finish(Session s) {
+    private Result finish(TrainSession s) {
         int total = schedule.totalSteps();
         Activation act = s.model.activation();
         double actParam = s.model.activationParam();
@@ -368,8 +347,13 @@ public final class Trainer {
         report.put("final_format", recipe.finalFormat().yaml());
         report.set("final", FinalReport.result(finalAct, finalParam, finalAct == act ? trained : shifted));
         TargetOutcome target = FinalReport.putTarget(report, recipe, trained);
-        Path finalDir = probe() ? null : saver.writeFinal(s.config, s.weights, finalAct, finalParam, policy.lambda(total));
-        AtomicFiles.writeString(run.path().resolve("final_report.json"), Checkpointer.pretty(report) + "\n");
+        Path finalDir = probe() ? null : run.path().resolve("final");
+        if (dist.isRoot()) {         // one rank writes the weights and the report
+            if (!probe()) {
+                saver.writeFinal(s.config, s.weights, finalAct, finalParam, policy.lambda(total));
+            }
+            AtomicFiles.writeString(run.path().resolve("final_report.json"), Checkpointer.pretty(report) + "\n");
+        }
         log.finish(total, report);
         LOG.info(String.format(Locale.ROOT, "Trained: perplexity %.2f, sparsity %.2f%%  (%s)", trained.perplexity(),
                 100 * trained.zeroFraction(), act.hfName()));
@@ -390,7 +374,7 @@ public final class Trainer {
         return new Result(finalDir, trained, finalAct == act ? trained : shifted, total);
     }
 
-    private SparsityResult evaluate(CausalLM model, Session s) {
+    private SparsityResult evaluate(CausalLM model, TrainSession s) {
         return Torch.noGrad(() -> MixedPrecision.onDevice(model, s.base, m -> SparsityEvaluator.evaluate(m, s.base,
                 s.data.eval(), s.data.windows(), SparsityEvaluator.DEFAULT_BATCH, null)));
     }

@@ -2,9 +2,12 @@ package dev.prosparse.train;
 
 import dev.prosparse.ProsparseException;
 import dev.prosparse.device.DeviceSetup;
+import dev.prosparse.dist.C10dGlue;
+import dev.prosparse.dist.LaunchEnv;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -37,17 +40,26 @@ public final class Training {
 
     /** Starts a run; returns the final checkpoint folder. A failed start removes the folder it created. */
     public static Path start(Start s) {
+        // under torchrun/srun: half-set variables are an error here, before any work (docs/distributed.md)
+        Optional<LaunchEnv> launch = LaunchEnv.detect();
         Recipe recipe = recipe(s);
+        if (launch.isPresent() && launch.get().worldSize() > 1 && s.runName() == null) {
+            throw ProsparseException.usage("under a launcher every rank must find the same run folder: give --run-name"
+                    + " NAME (e.g. --run-name tiny-8gpu), or --resume DIR");
+        }
         // the device and precision are checked before the run folder exists
         ai.djl.Device dev = DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), s.threads(), s.deviceKey(),
                 s.precisionKey());
+        checkLaunch(launch, recipe, s.deviceKey());
         Path modelDir = Preflight.check(recipe, s.download());
         TrainingPlan.check(recipe, modelDir, dev); // sizes and memory, before the run folder exists
-        RunDir run = RunDir.create(RunDir.newRunPath(recipe, s.config(), s.runName()), recipe.toYaml());
+        Path out = RunDir.newRunPath(recipe, s.config(), s.runName());
+        boolean follower = launch.isPresent() && launch.get().rank() != 0;    // rank 0 creates the folder
+        RunDir run = follower ? new RunDir(out) : RunDir.create(out, recipe.toYaml());
         try {
             return run(recipe, run, modelDir, s.threads());
         } catch (ProsparseException e) {
-            if (e.kind() != ProsparseException.Kind.INTERRUPTED) {
+            if (!follower && e.kind() != ProsparseException.Kind.INTERRUPTED) {
                 run.removeIfNeverSaved(); // a failed start leaves nothing; a Ctrl-C'd one keeps its folder
             }
             throw e;
@@ -68,6 +80,14 @@ public final class Training {
                 deviceKey, precisionKey), System.out);
     }
 
+    /** Under a launcher: the rank's GPU and the c10d glue (docs/distributed.md), after the engine started. */
+    private static void checkLaunch(Optional<LaunchEnv> launch, Recipe recipe, String deviceKey) {
+        if (launch.isPresent()) {
+            launch.get().deviceFor(recipe.device(), deviceKey);
+            C10dGlue.load();
+        }
+    }
+
     private static Recipe recipe(Start s) {
         Recipe recipe = Recipe.load(RecipeFiles.find(s.config()), s.sets());
         return s.stages() != null ? recipe.firstStages(s.stages()) : recipe;
@@ -84,8 +104,10 @@ public final class Training {
     /** Continues a run from its newest complete save with the recipe saved in it (device overrides applied). */
     public static Path resume(Path runDir, List<String> deviceSets, int threads, boolean download, String deviceKey,
             String precisionKey) {
+        Optional<LaunchEnv> launch = LaunchEnv.detect();
         Recipe recipe = savedRecipe(runDir, deviceSets);
         ai.djl.Device dev = DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), threads, deviceKey, precisionKey);
+        checkLaunch(launch, recipe, deviceKey);
         Path modelDir = Preflight.check(recipe, download);
         TrainingPlan.check(recipe, modelDir, dev);
         RunDir run = new RunDir(runDir);
