@@ -19,7 +19,7 @@ import dev.prosparse.dist.ZeroAdamW;
 import dev.prosparse.dist.ZeroState;
 import dev.prosparse.io.CheckpointFiles;
 import dev.prosparse.io.HfCheckpoint;
-import dev.prosparse.model.Activation;
+import dev.prosparse.config.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
 import dev.prosparse.optim.AdamW;
