@@ -36,9 +36,12 @@ public final class TrainingPlan {
     public static PlanReport report(Recipe recipe, ModelShape shape, Device device) {
         checkCounts(recipe);
         Activation act = Activation.parse(recipe.activation(), "recipe key activation");
-        RunShape run = RunShape.single(recipe.batchSize(), recipe.seqLen(), recipe.gradAccum(), recipe.eval().windows(),
+        // under a launcher each rank holds its ZeRO-1 shard of the optimizer state (docs/distributed.md)
+        int world = dev.prosparse.dist.LaunchEnv.detect().map(dev.prosparse.dist.LaunchEnv::worldSize).orElse(1);
+        RunShape run = new RunShape(recipe.batchSize(), recipe.seqLen(), recipe.gradAccum(), recipe.eval().windows(),
                 recipe.precision() == Precision.FP16_MIXED, recipe.activationCheckpointing(),
-                !recipe.attention().fusedOn(device), act == Activation.SILU, device.isGpu());
+                !recipe.attention().fusedOn(device), act == Activation.SILU, device.isGpu(),
+                recipe.optimizer().offload().toHost(), world, world > 1 ? 1 : 0);
         Capacity cap = device.isGpu() ? Capacity.gpu(device.getDeviceId()) : Capacity.cpu();
         return new PlanReport(MemoryPlan.of(shape, run), cap);
     }
