@@ -1,5 +1,6 @@
 package dev.prosparse.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.util.HashMap;
@@ -24,10 +25,16 @@ final class PositionCache {
     synchronized CausalLM.Positions get(int seq, DataType dtype, NDManager fallback,
             Function<NDManager, CausalLM.Positions> build) {
         String key = seq + "/" + dtype;
+        // the tables live where the batch is: with optimizer offload the weights' manager is on the host while the
+        // forward pass runs on the GPU (docs/gpu.md)
+        Device device = fallback.getDevice();
+        if (manager != null && manager.isOpen() && !manager.getDevice().equals(device)) {
+            manager.close();
+        }
         CausalLM.Positions p = cache.get(key);
         if (p == null || manager == null || !manager.isOpen()) {
             if (manager == null || !manager.isOpen()) {
-                manager = (parent != null ? parent : fallback).newSubManager();
+                manager = parent != null ? parent.newSubManager(device) : fallback.newSubManager();
                 cache.clear();
             }
             p = build.apply(manager);
