@@ -42,7 +42,7 @@ prosparse_run() { # NAME MODEL STEPS GRAD_ACCUM OFFLOAD TIMEOUT_S
   say "$name: prosparse train, batch 1 x 4096 x grad_accum $ga, offload $off, stop after step $n (timeout $to s)"
   pcli train --device cuda --precision fp16-mixed --set model="$m" --set seq_len=4096 --set batch_size=1 --set grad_accum=$ga \
     --set activation_checkpointing=true --set attention=auto --set log_every=1 --set eval.windows=1 --set eval.every=0 \
-    --set save.every=0 --set optimizer.offload=$off --set phase_timing=true \
+    --set save.every=0 --set optimizer.offload=$off --set phase_timing=true --verbose \
     --set "stages=[{name: bench, steps: 1000, l1_lambda: 0.01, ramp: constant}]" --set final_threshold=null \
     --set output_dir="$B/runs" --run-name "$name" > "$O/$name.log" 2>&1 & local p=$!
   local end=$(( $(date +%s) + to ))
@@ -71,8 +71,8 @@ pytorch_run() { # NAME MODEL STEPS WARMUP TIMEOUT_S
 case "$MODE" in
   h200)
     M=$(ckpt 7b); say "checkpoint: $M"
-    prosparse_run p7b-h200 "$M" 8 1 none 300
-    pytorch_run pt7b-h200 "$M" 4 2 200 ;;
+    prosparse_run p7b-h200 "$M" ${P7B_STEPS:-8} 1 none ${P7B_TIMEOUT:-300}
+    pytorch_run pt7b-h200 "$M" ${PT7B_STEPS:-4} 2 ${PT7B_TIMEOUT:-200} ;;
   h100)
     M=$(ckpt 7b); say "checkpoint: $M"
     prosparse_run p7b-offload-ga1 "$M" 4 1 cpu 200
