@@ -38,7 +38,7 @@ public final class TrainingPlan {
         Activation act = Activation.parse(recipe.activation(), "recipe key activation");
         RunShape run = RunShape.single(recipe.batchSize(), recipe.seqLen(), recipe.gradAccum(), recipe.eval().windows(),
                 recipe.precision() == Precision.FP16_MIXED, recipe.activationCheckpointing(),
-                !recipe.attention().fusedOn(device), act == Activation.SILU, device.isGpu());
+                !recipe.attention().fusedOn(device), act == Activation.SILU, device.isGpu(), recipe.optimizer().offload().toHost());
         Capacity cap = device.isGpu() ? Capacity.gpu(device.getDeviceId()) : Capacity.cpu();
         return new PlanReport(MemoryPlan.of(shape, run), cap);
     }
