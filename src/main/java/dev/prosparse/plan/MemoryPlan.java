@@ -109,11 +109,14 @@ public final class MemoryPlan {
         return Sat.add(sum, alt);
     }
 
-    /** Bytes of training state per parameter on {@code place} (the rows of {@link TrainingState}, step included). */
+    /**
+     * Bytes of training state per parameter on {@code place} during a step (the rows of {@link TrainingState} held for the
+     * run or the step; not the evaluation's weight copies under offload).
+     */
     public double stateBytesPerParameter(Place place) {
         long sum = 0;
         for (Row r : rows) {
-            if (r.place() == place && r.kind() == Kind.STATE) {
+            if (r.place() == place && r.kind() == Kind.STATE && r.when() != When.EVAL) {
                 sum = Sat.add(sum, r.bytes());
             }
         }

@@ -137,7 +137,7 @@ public final class PlanReport {
         if (!r.fp16Mixed() && cap.isGpu()) {
             option(lines, "precision: fp16-mixed", RunShape::withFp16Mixed);
         }
-        if (!r.offload() && cap.isGpu()) {
+        if (!r.offload() && cap.isGpu() && r.worldSize() == 1) {   // offload is planned for one device only
             option(lines, "optimizer.offload: cpu", RunShape::withOffload);
         }
         if (r.batchSize() > 1 || !r.recompute()) {

@@ -12,17 +12,28 @@ package dev.prosparse.plan;
  * @param eager       eager attention (S×S scores per head kept); false: fused SDPA
  * @param silu        a SiLU-gated FFN (saves more for backward than the ReLU family)
  * @param gpu         the model computes on a GPU (device memory separate from the host's)
- * @param offload     optimizer.offload: cpu (fp32 masters, AdamW moments and fp32 gradients in host memory)
+ * @param offload     optimizer.offload: cpu (fp32 masters and AdamW moments in host memory); one device only
  * @param worldSize   data-parallel ranks (1: one device)
- * @param zeroStage   0 (every rank holds everything), 1 (optimizer state sharded), 2 (gradients sharded too)
+ * @param zeroStage   0 for one device; 1 under data parallel (the trainer's only sharding: optimizer state sharded,
+ *                    docs/distributed.md)
  */
 public record RunShape(int batchSize, int seqLen, int gradAccum, int evalWindows, boolean fp16Mixed, boolean recompute,
         boolean eager, boolean silu, boolean gpu, boolean offload, int worldSize, int zeroStage) {
 
     public RunShape {
-        if (worldSize < 1 || zeroStage < 0 || zeroStage > 2) {
-            throw new IllegalArgumentException("world size ≥ 1 and ZeRO stage 0, 1 or 2, got " + worldSize + ", " + zeroStage);
+        if (worldSize < 1 || zeroStage != (worldSize > 1 ? 1 : 0)) {
+            throw new IllegalArgumentException("world size 1 with ZeRO stage 0, or world size > 1 with ZeRO stage 1, got "
+                    + worldSize + ", " + zeroStage);
         }
+        if (offload && worldSize > 1) {
+            throw new IllegalArgumentException("optimizer offload is planned for one device only, got world size " + worldSize);
+        }
+    }
+
+    /** One device, optimizer state on it or (offload) in host memory. */
+    public static RunShape single(int batchSize, int seqLen, int gradAccum, int evalWindows, boolean fp16Mixed,
+            boolean recompute, boolean eager, boolean silu, boolean gpu, boolean offload) {
+        return new RunShape(batchSize, seqLen, gradAccum, evalWindows, fp16Mixed, recompute, eager, silu, gpu, offload, 1, 0);
     }
 
     /** One device, no offload. */

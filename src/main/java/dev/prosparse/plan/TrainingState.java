@@ -16,52 +16,69 @@ import java.util.List;
  *   <li>fp16-mixed: float32 masters and moments for the whole run; per step, float16 copies and their float16
  *       gradients, into which libtorch sums the micro-batches in place; the update casts one tensor at a time to float32
  *       (16 B per parameter, whatever grad_accum is).</li>
- *   <li>Data parallel (world size &gt; 1): one flat float32 gradient vector for the reduce-scatter, not sharded.</li>
+ *   <li>Optimizer offload: the float32 weights (the masters) and the moments live in host memory for the whole run; per
+ *       step the device holds compute copies (float16, or float32 under fp32) and their gradients; an evaluation runs
+ *       on float32 device copies of the weights (4 B per parameter on a GPU while it runs).</li>
+ *   <li>Data parallel (world size &gt; 1, ZeRO-1): every rank keeps the full float32 weights (the all-gather writes
+ *       into them) and, for its shard only, a float32 master copy and the moments; per step the gradients are cast to
+ *       float32 and flattened into one vector of P elements for the reduce-scatter, the shard's gradient is kept as sum
+ *       and mean (float32) and squared in float64 for the norm, and the all-gather fills a second vector of P elements;
+ *       all of it lives until the step ends.</li>
  * </ul>
- * Sharding (ZeRO over N ranks): optimizer-side rows (masters, moments, float32 gradients and their squares) are divided
- * by N from stage 1, the compute-precision gradients from stage 2; the compute weights are never divided (stages ≤ 2).
- * Offload moves the optimizer-side rows to host memory.
  */
 final class TrainingState {
     private TrainingState() {}
 
-    /** How a row is sharded and placed. */
-    private enum Side { WEIGHTS, GRADIENTS, OPTIMIZER }
-
     static void rows(ModelShape m, RunShape r, Place dev, List<Row> out) {
-        if (r.fp16Mixed()) {
-            add(out, m, r, dev, Side.OPTIMIZER, When.ALWAYS, "fp32 master weights", 4);
-            add(out, m, r, dev, Side.OPTIMIZER, When.ALWAYS, "AdamW moments m, v (fp32)", 8);
-            add(out, m, r, dev, Side.WEIGHTS, When.STEP, "fp16 compute copies of the weights", 2);
-            add(out, m, r, dev, Side.GRADIENTS, When.STEP, "fp16 gradients of the copies (micro-batches summed in place)", 2);
-        } else {
-            add(out, m, r, dev, Side.WEIGHTS, When.ALWAYS, "weights (fp32, trained in place)", 4);
-            add(out, m, r, dev, Side.GRADIENTS, When.ALWAYS, "gradients (fp32, kept between steps)", 4);
-            add(out, m, r, dev, Side.OPTIMIZER, When.ALWAYS, "AdamW moments m, v (fp32)", 8);
-        }
-        if (r.worldSize() > 1) {
-            out.add(new Row(Kind.STATE, "flat gradient vector for the reduce-scatter (fp32)", "4 B × P",
-                    Sat.mul(4, m.parameters()), dev, When.STEP, false));
-        }
+        long p = m.parameters();
+        int n = r.worldSize();
+        long shard = (p + n - 1) / n;                       // a rank's shard (ZeRO-1 pads P to a multiple of N)
+        String perRank = n > 1 ? " × P/" + n : " × P";
         Place opt = r.offload() ? Place.HOST : dev;
+        if (r.offload()) {
+            String c = r.fp16Mixed() ? "fp16" : "fp32";
+            row(out, "fp32 master weights", 4, " × P", p, opt, When.ALWAYS);
+            row(out, "AdamW moments m, v (fp32)", 8, " × P", p, opt, When.ALWAYS);
+            row(out, c + " compute copies of the weights", r.computeBytes(), " × P", p, dev, When.STEP);
+            row(out, c + " gradients of the copies (micro-batches summed in place)", r.computeBytes(), " × P", p, dev, When.STEP);
+            if (r.gpu()) {          // on the CPU the evaluation reads the host weights themselves
+                row(out, "fp32 device copies of the weights for evaluation", 4, " × P", p, dev, When.EVAL);
+            }
+        } else if (r.fp16Mixed()) {
+            if (n > 1) {
+                row(out, "fp32 weights (full on every rank)", 4, " × P", p, dev, When.ALWAYS);
+                row(out, "fp32 master weights (this rank's shard)", 4, perRank, shard, dev, When.ALWAYS);
+            } else {
+                row(out, "fp32 master weights", 4, " × P", p, dev, When.ALWAYS);
+            }
+            row(out, "AdamW moments m, v (fp32)", 8, perRank, shard, dev, When.ALWAYS);
+            row(out, "fp16 compute copies of the weights", 2, " × P", p, dev, When.STEP);
+            row(out, "fp16 gradients of the copies (micro-batches summed in place)", 2, " × P", p, dev, When.STEP);
+        } else {
+            row(out, "weights (fp32, trained in place)", 4, " × P", p, dev, When.ALWAYS);
+            row(out, "gradients (fp32, kept between steps)", 4, " × P", p, dev, When.ALWAYS);
+            if (n > 1) {
+                row(out, "fp32 master weights (this rank's shard)", 4, perRank, shard, dev, When.ALWAYS);
+            }
+            row(out, "AdamW moments m, v (fp32)", 8, perRank, shard, dev, When.ALWAYS);
+        }
+        if (n > 1) {
+            if (r.fp16Mixed()) {
+                row(out, "fp32 casts of the fp16 gradients (for the flat vector)", 4, " × P", p, dev, When.STEP);
+            }
+            row(out, "flat gradient vector for the reduce-scatter (fp32)", 4, " × P", p, dev, When.STEP);
+            row(out, "gradient shard: sum and mean (fp32)", 8, perRank, shard, dev, When.STEP);
+            row(out, "gradient shard's norm: fp64 copy and square", 16, perRank, shard, dev, When.STEP);
+            row(out, "all-gather vector of the updated weights (fp32)", 4, " × P", p, dev, When.STEP);
+        }
         long largest = m.largestTensor();
         out.add(new Row(Kind.WORKSPACE, "AdamW update temporaries (per tensor, fp32)", "4 × 4 B × " + largest
                 + " (largest tensor)", Sat.mul(16, largest), opt, When.STEP, false));
     }
 
-    private static void add(List<Row> out, ModelShape m, RunShape r, Place dev, Side side, When when, String what,
-            long bytesPerParam) {
-        add(out, m, r, dev, side, when, what, bytesPerParam, bytesPerParam + " B");
-    }
-
-    private static void add(List<Row> out, ModelShape m, RunShape r, Place dev, Side side, When when, String what,
-            long bytesPerParam, String perParam) {
-        long p = m.parameters();
-        int n = r.worldSize();
-        boolean sharded = n > 1 && (side == Side.OPTIMIZER && r.zeroStage() >= 1 || side == Side.GRADIENTS && r.zeroStage() >= 2);
-        long params = sharded ? (p + n - 1) / n : p;
-        Place place = side == Side.OPTIMIZER && r.offload() ? Place.HOST : dev;
-        String formula = perParam + " × P" + (sharded ? "/" + n : "");
-        out.add(new Row(Kind.STATE, what, formula, Sat.mul(bytesPerParam, params), place, when, false));
+    private static void row(List<Row> out, String what, long bytesPerElement, String perWhat, long elements, Place place,
+            When when) {
+        out.add(new Row(Kind.STATE, what, bytesPerElement + " B" + perWhat, Sat.mul(bytesPerElement, elements), place, when,
+                false));
     }
 }

@@ -362,7 +362,8 @@ public record Recipe(
 
     /** The memory knobs an out-of-memory error names (see {@link dev.prosparse.device.GpuErrors}). */
     public dev.prosparse.device.GpuErrors.Knobs memoryKnobs() {
-        return new dev.prosparse.device.GpuErrors.Knobs(batchSize, seqLen, precision, activationCheckpointing);
+        return new dev.prosparse.device.GpuErrors.Knobs(batchSize, seqLen, precision, activationCheckpointing,
+                optimizer.offload().toHost());
     }
 
     /** The resolved recipe as YAML (logged at start and saved in the run folder). */

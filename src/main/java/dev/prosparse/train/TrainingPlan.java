@@ -38,6 +38,11 @@ public final class TrainingPlan {
         Activation act = Activation.parse(recipe.activation(), "recipe key activation");
         // under a launcher each rank holds its ZeRO-1 shard of the optimizer state (docs/distributed.md)
         int world = dev.prosparse.dist.LaunchEnv.detect().map(dev.prosparse.dist.LaunchEnv::worldSize).orElse(1);
+        if (world > 1 && recipe.optimizer().offload().toHost()) {
+            throw ProsparseException.usage("optimizer.offload: cpu runs on one device; under a launcher of " + world
+                    + " ranks the optimizer state is sharded instead (ZeRO-1): set optimizer.offload: none"
+                    + " (docs/distributed.md)");
+        }
         RunShape run = new RunShape(recipe.batchSize(), recipe.seqLen(), recipe.gradAccum(), recipe.eval().windows(),
                 recipe.precision() == Precision.FP16_MIXED, recipe.activationCheckpointing(),
                 !recipe.attention().fusedOn(device), act == Activation.SILU, device.isGpu(),

@@ -78,7 +78,7 @@ class ChartsTest {
 
     @Test
     void flatRunsKeepTheirEnds() {
-        double[][] xy = Charts.dropFlatRuns(new double[] {0, 1, 2, 3, 4, 5}, new double[] {0, 0, 0, 1, 1, 2});
+        double[][] xy = LineChart.dropFlatRuns(new double[] {0, 1, 2, 3, 4, 5}, new double[] {0, 0, 0, 1, 1, 2});
         assertEquals(List.of(0.0, 2.0, 3.0, 4.0, 5.0), java.util.Arrays.stream(xy[0]).boxed().toList());
     }
 

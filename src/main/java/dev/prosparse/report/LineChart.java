@@ -1,0 +1,184 @@
+package dev.prosparse.report;
+
+import dev.prosparse.report.Charts.Line;
+import dev.prosparse.report.Charts.Region;
+import dev.prosparse.report.Charts.Series;
+import java.util.ArrayList;
+import java.util.List;
+import org.knowm.xchart.AnnotationLine;
+import org.knowm.xchart.AnnotationText;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/** Builds the XChart line chart of a {@link Line} spec: axes, ranges with headroom, series, stage regions. */
+final class LineChart {
+    private LineChart() {}
+
+    static XYChart line(Line spec, int width, int height) {
+        XYChart c = new XYChartBuilder().width(width).height(height).title(spec.title())
+                .xAxisTitle(spec.xTitle()).yAxisTitle(spec.yTitle()).build();
+        var s = c.getStyler();
+        ChartStyle.style(s);
+        ChartStyle.axes(s);
+        s.setLegendVisible(spec.legend() && !spec.series().isEmpty());
+        ChartStyle.legend(s, spec.series().stream().map(Series::name).toList(), width);
+        s.setMarkerSize(5);
+        s.setYAxisLogarithmic(spec.logY());
+        s.setXAxisDecimalPattern("#,##0.###");
+        if (spec.y2Title() != null) {
+            c.setYAxisGroupTitle(1, spec.y2Title());
+            s.setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
+        }
+        double[] range = yRange(spec);
+        if (range != null) {
+            s.setYAxisMin(0, range[0]);
+            s.setYAxisMax(0, range[1]);
+        }
+        boolean twoAxes = spec.series().stream().anyMatch(Series::rightAxis);
+        if (!spec.logY() && !twoAxes) {
+            // (XChart 3.8.8 formats the right axis with the left axis' pattern, so only one-axis charts get one)
+            s.setYAxisDecimalPattern(ChartStyle.decimalPattern(range != null ? range[1] - range[0] : span(spec.series(), false)));
+        }
+        if (twoAxes) {
+            c.setCustomYAxisTickLabelsFormatter(ChartStyle::compact);
+            double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+            for (Series ser : spec.series()) {
+                for (double v : ser.rightAxis() ? ser.y() : new double[0]) {
+                    if (Double.isFinite(v)) {
+                        lo = Math.min(lo, v);
+                        hi = Math.max(hi, v);
+                    }
+                }
+            }
+            if (lo <= hi && !spec.regions().isEmpty()) {                 // the same headroom as the left axis
+                double pad = hi > lo ? hi - lo : Math.max(Math.abs(hi), 1e-12);
+                s.setYAxisMin(1, lo - 0.03 * pad);
+                s.setYAxisMax(1, hi + 0.14 * pad);
+            }
+        }
+        for (Series ser : spec.series()) {
+            if (ser.x().length == 0) {
+                continue;
+            }
+            double[][] xy = dropFlatRuns(ser.x(), ser.y());
+            XYSeries xs = c.addSeries(ser.name(), xy[0], xy[1]);
+            // dots where the data is sparse, so that a straight segment is not mistaken for measured values
+            boolean dots = ser.markers() || !ser.faint() && xy[0].length > 1 && ser.x().length <= 40;
+            xs.setMarker(dots ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+            xs.setLineWidth(ser.faint() ? 1f : 2f);
+            if (ser.rightAxis()) {
+                xs.setYAxisGroup(1);
+            }
+        }
+        if (c.getSeriesMap().isEmpty()) {                      // XChart refuses to paint a chart with no data
+            XYSeries none = c.addSeries("no data yet", new double[] {0}, new double[] {0});
+            none.setMarker(SeriesMarkers.NONE);
+            none.setShowInLegend(false);
+        }
+        if (!spec.regions().isEmpty()) {
+            s.setXAxisMin(spec.regions().get(0).from());
+            s.setXAxisMax(spec.regions().get(spec.regions().size() - 1).to());
+            if (range != null) {
+                regions(c, spec.regions(), range, spec.logY(), width);
+            }
+        }
+        return c;
+    }
+
+    /** Stage boundaries as dashed vertical lines, with the stage's name (or number, if it does not fit) on top. */
+    private static void regions(XYChart c, List<Region> regions, double[] yRange, boolean logY, int width) {
+        double x0 = regions.get(0).from(), x1 = regions.get(regions.size() - 1).to();
+        double span = Math.max(x1 - x0, 1e-9);
+        double plotPx = width - 170;                                   // axis titles, ticks and padding
+        double yText = logY ? Math.exp(Math.log(yRange[0]) + 0.955 * (Math.log(yRange[1]) - Math.log(yRange[0])))
+                : yRange[0] + 0.955 * (yRange[1] - yRange[0]);
+        for (int i = 0; i < regions.size(); i++) {
+            Region r = regions.get(i);
+            if (i < regions.size() - 1) {
+                c.addAnnotation(new AnnotationLine(r.to(), true, false));
+            }
+            double px = (r.to() - r.from()) / span * plotPx;
+            String label = r.name().length() * 6.5 + 8 <= px ? r.name()
+                    : String.valueOf(i + 1).length() * 6.5 + 4 <= px ? String.valueOf(i + 1) : "";
+            if (!label.isEmpty()) {
+                c.addAnnotation(new AnnotationText(label, (r.from() + r.to()) / 2, yText, false));
+            }
+        }
+    }
+
+    /**
+     * The y range with 10% headroom on top for the stage names (null when the chart lets XChart choose),
+     * honouring {@code yMin}/{@code yMax}.
+     */
+    private static double[] yRange(Line spec) {
+        double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+        for (Series s : spec.series()) {
+            if (s.rightAxis()) {
+                continue;
+            }
+            for (double v : s.y()) {
+                if (Double.isFinite(v) && (!spec.logY() || v > 0)) {
+                    lo = Math.min(lo, v);
+                    hi = Math.max(hi, v);
+                }
+            }
+        }
+        if (spec.yMin() != null) {
+            lo = spec.yMin();
+        }
+        if (spec.yMax() != null) {
+            hi = spec.yMax();
+        }
+        if (!(lo <= hi) || spec.regions().isEmpty() && spec.yMin() == null && spec.yMax() == null) {
+            return null;
+        }
+        if (spec.logY()) {
+            double a = Math.log10(lo), b = Math.log10(hi);
+            double pad = Math.max(b - a, 0.05);
+            return new double[] {Math.pow(10, a - 0.03 * pad), Math.pow(10, b + (spec.regions().isEmpty() ? 0.03 : 0.14) * pad)};
+        }
+        double pad = hi > lo ? hi - lo : Math.max(Math.abs(hi), 1.0);
+        double min = spec.yMin() != null ? spec.yMin() : lo - 0.03 * pad;
+        double max = spec.yMax() != null && spec.regions().isEmpty() ? spec.yMax()
+                : hi + (spec.regions().isEmpty() ? 0.03 : 0.14) * pad;
+        return new double[] {min, max};
+    }
+
+    /**
+     * Drops the inner points of runs of equal y (a constant λ over a stage): the line is the same, and
+     * anti-aliased joints of many short collinear segments would otherwise draw it dotted.
+     */
+    static double[][] dropFlatRuns(double[] x, double[] y) {
+        List<Integer> keep = new ArrayList<>();
+        for (int i = 0; i < y.length; i++) {
+            boolean inner = i > 0 && i < y.length - 1 && y[i] == y[i - 1] && y[i] == y[i + 1];
+            if (!inner) {
+                keep.add(i);
+            }
+        }
+        double[][] out = new double[2][keep.size()];
+        for (int k = 0; k < keep.size(); k++) {
+            out[0][k] = x[keep.get(k)];
+            out[1][k] = y[keep.get(k)];
+        }
+        return out;
+    }
+
+    private static double span(List<Series> series, boolean right) {
+        double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+        for (Series ser : series) {
+            if (ser.rightAxis() == right) {
+                for (double v : ser.y()) {
+                    if (Double.isFinite(v)) {
+                        lo = Math.min(lo, v);
+                        hi = Math.max(hi, v);
+                    }
+                }
+            }
+        }
+        return hi - lo;
+    }
+}
