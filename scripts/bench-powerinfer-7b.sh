@@ -51,7 +51,7 @@ if [ ! -f "$data/jar/target/prosparse.jar" ]; then
   cp -r "$here/target/prosparse.jar" "$here/target/lib" "$data/jar/target/"
   cp "$here/prosparse" "$data/jar/"
 fi
-cli() { PROSPARSE_JAVA_OPTS="${PROSPARSE_JAVA_OPTS:--Xmx6g}" nice -n "$nicen" "$data/jar/prosparse" "$@"; }
+cli=(env PROSPARSE_JAVA_OPTS="${PROSPARSE_JAVA_OPTS:--Xmx6g}" nice -n "$nicen" "$data/jar/prosparse")
 
 # 2. checkpoint and predictors
 if [ ! -f "$preds/predictors.json" ] && [ ! -f "$sparse" ]; then
@@ -65,11 +65,11 @@ python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["mean"]; print("pred
 # 3. exports (the sparse one first; the checkpoint goes once both exist)
 if [ ! -f "$sparse" ]; then
   say "export gguf --predictors (PowerInfer, PWRI)"
-  /usr/bin/time -f "export sparse: %e s wall, %M KB peak RSS" cli export gguf --model "$model" --predictors "$preds" --out "$sparse" 2>&1 | tail -5 | tee -a "$log"
+  /usr/bin/time -f "export sparse: %e s wall, %M KB peak RSS" "${cli[@]}" export gguf --model "$model" --predictors "$preds" --out "$sparse" 2>&1 | tail -5 | tee -a "$log"
 fi
 if [ ! -f "$dense" ]; then
   say "export gguf --force (dense GGUF of the same weights)"
-  /usr/bin/time -f "export dense: %e s wall, %M KB peak RSS" cli export gguf --model "$model" --force --out "$dense" 2>&1 | tail -5 | tee -a "$log"
+  /usr/bin/time -f "export dense: %e s wall, %M KB peak RSS" "${cli[@]}" export gguf --model "$model" --force --out "$dense" 2>&1 | tail -5 | tee -a "$log"
 fi
 if [ "${KEEP_CHECKPOINT:-0}" = 0 ] && [ -f "$sparse" ] && [ -f "$dense" ]; then rm -rf "$model"; fi
 ls -l "$sparse" "$dense" | tee -a "$log"
@@ -88,9 +88,9 @@ run() {  # run LABEL FILE TOKENS
   local label="$1" file="$2" n="$3" before out
   before="$(load)"
   out="$data/run-$label-$(date +%s).log"
-  /usr/bin/time -f "TIME cpu %U+%S s, wall %e s, major faults %F, peak RSS %M KB" \
+  (cd "$data" && /usr/bin/time -f "TIME cpu %U+%S s, wall %e s, major faults %F, peak RSS %M KB" \
     nice -n "$nicen" "$src/build/bin/main" -m "$file" -t "$threads" -n "$n" -p "$prompt" --ignore-eos --temp 0 \
-      --seed 1 -c 512 > "$out.txt" 2> "$out"
+      --seed 1 -c 512 > "$out.txt" 2> "$out")       # main writes main.log in its folder
   local eval tps ptime sparse_on
   eval="$(grep 'llama_print_timings: *eval time' "$out" | sed 's/.*= *//; s/  */ /g')"
   tps="$(echo "$eval" | sed -n 's/.*, *\([0-9.]*\) tokens per second.*/\1/p')"
@@ -112,5 +112,5 @@ say "summary (decode tokens/s; ratio = sparse / dense of the same round)"
 grep -E '^(dense|sparse) ' "$log" | tail -n $((2 * reps)) | awk '
   $1 == "dense" { d = $2 + 0 }
   $1 == "sparse" { n++; s = $2 + 0; sd += d; ss += s
-                   printf "round %d: dense %.3f tok/s, sparse %.3f tok/s, ratio %.2fx\n", n, d, s, d > 0 ? s / d : 0 }
-  END { if (n) printf "mean over %d rounds: dense %.3f tok/s, sparse %.3f tok/s, ratio of means %.2fx\n", n, sd / n, ss / n, sd > 0 ? ss / sd : 0 }' | tee -a "$log"
+                   printf "round %d: dense %.3f tok/s, sparse %.3f tok/s, ratio %.2fx\n", n, d, s, (d > 0 ? s / d : 0) }
+  END { if (n) printf "mean over %d rounds: dense %.3f tok/s, sparse %.3f tok/s, ratio of means %.2fx\n", n, sd / n, ss / n, (sd > 0 ? ss / sd : 0) }' | tee -a "$log"

@@ -19,7 +19,9 @@ How the sparsity is arranged (per layer l; E = hidden, I = intermediate, r = --r
   post-attention norm weight), so fc2·relu(fc1·x) = A·B·(g⊙x) = rms(x)·gate(x): same sign as the gate, and with the
   global threshold 0 PowerInfer computes exactly the active neurons (up to F16 rounding of A, B and W_gate).
 - up_proj, down_proj, q/k/v/o, embeddings and lm_head are random Gaussians (o_proj scaled by 0.3 so the residual
-  stream grows slowly); all norms are 1.
+  stream grows slowly); all norms are 1. By default the matrices are drawn once and every layer gets a copy (only
+  beta_l differs): the file still holds 32 separate copies, so the engine reads the same bytes per token as with
+  distinct layers; --distinct-layers draws each layer anew.
 Everything is measured, not assumed: on a second, held-out sequence of --tokens random ids the script reports per
 layer the true sparsity (gate ≤ 0 from the F16 weights through the RMSNorm), and the predictor's recall, precision and
 predicted sparsity (fc1/fc2 rounded to F16 as in the export, threshold 0), and writes them to PREDICTORS_DIR/predictors.json.
@@ -141,6 +143,10 @@ def main():
     ap.add_argument("--tokens", type=int, default=48, help="tokens of the calibration and of the held-out sequence")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--max-shard-gb", type=float, default=10.0)
+    ap.add_argument("--distinct-layers", action="store_true",
+                    help="draw every layer's matrices anew (default: draw them once and reuse them in every layer, with"
+                         " a per-layer bias; each layer still has its own copy in the file, so an engine reads the same"
+                         " bytes per token either way; drawing 32 layers takes ~30 min more on a loaded 2-core box)")
     a = ap.parse_args()
     e, n, layers, heads, vocab = PRESETS[a.preset]
     r = a.rank
@@ -173,34 +179,44 @@ def main():
     ones = np.ones(e, dtype=np.float32)
     report = []
     t0 = time.time()
-    for i in range(layers):
-        p = f"model.layers.{i}."
-        w.put(p + "input_layernorm.weight", ones)
+    def draw():
+        """One layer's matrices: q, k, v, o (F16-rounded), b [r, E], am [I, r] (column 0 set per layer), up, down."""
         wq, wk, wv = (f16(gauss((e, e), e ** -0.5)) for _ in range(3))
         wo = gauss((e, e), 0.3 * e ** -0.5)
         wo[0, :] = 0                                                     # nothing writes to the bias channel
-        wo = f16(wo)
-        for nm, m in (("q", wq), ("k", wk), ("v", wv), ("o", wo)):
-            w.put(p + f"self_attn.{nm}_proj.weight", m)
-        hs = [h + attention(rmsnorm(h), wq, wk, wv, wo, heads) for h in hs]
-        del wq, wk, wv, wo
-        w.put(p + "post_attention_layernorm.weight", ones)
         b = gauss((r, e), e ** -0.5)
         b[:, 0] = 0
         b[0, :] = 0
         b[0, 0] = 1.0
         am = gauss((n, r), (r - 1) ** -0.5)
-        xn = [rmsnorm(h) for h in hs]
-        rand = (xn[0] @ b[1:].T) @ am[:, 1:].T                           # [T, I] the random part, calibration tokens
-        beta = float(np.quantile(rand / xn[0][:, :1], a.sparsity))
-        am[:, 0] = -beta
-        gate = f16(am @ b)                                               # [I, E], rank r
-        w.put(p + "mlp.gate_proj.weight", gate)
+        am[:, 0] = 0
+        g0 = am @ b                                                      # [I, E], rank r, column 0 = 0 (the bias)
         up = f16(gauss((n, e), e ** -0.5))
-        w.put(p + "mlp.up_proj.weight", up)
         down = gauss((e, n), n ** -0.5)
         down[0, :] = 0
-        down = f16(down)
+        return wq, wk, wv, f16(wo), b, am, g0, up, f16(down)
+
+    drawn = None
+    for i in range(layers):
+        p = f"model.layers.{i}."
+        if drawn is None or a.distinct_layers:
+            drawn = draw()
+        wq, wk, wv, wo, b, am0, g0, up, down = drawn
+        w.put(p + "input_layernorm.weight", ones)
+        for nm, m in (("q", wq), ("k", wk), ("v", wv), ("o", wo)):
+            w.put(p + f"self_attn.{nm}_proj.weight", m)
+        hs = [h + attention(rmsnorm(h), wq, wk, wv, wo, heads) for h in hs]
+        w.put(p + "post_attention_layernorm.weight", ones)
+        xn = [rmsnorm(h) for h in hs]
+        rand = xn[0] @ g0.T                                              # [T, I] the random part, calibration tokens
+        beta = float(np.quantile(rand / xn[0][:, :1], a.sparsity))
+        am = am0.copy()
+        am[:, 0] = -beta
+        gate = g0.copy()
+        gate[:, 0] = -beta                                               # = am @ b: b's row 0 is e_0, its column 0 e_0
+        gate = f16(gate)
+        w.put(p + "mlp.gate_proj.weight", gate)
+        w.put(p + "mlp.up_proj.weight", up)
         w.put(p + "mlp.down_proj.weight", down)
         fc1 = np.concatenate([b * ones[None, :], -b * ones[None, :]], 0)  # [2r, E]
         fc2 = np.concatenate([am, -am], 1)                               # [I, 2r]
@@ -219,7 +235,7 @@ def main():
              "pairs": int(true.size)}
         report.append(q)
         hs = [h + np.maximum(xi @ gate.T, 0) * (xi @ up.T) @ down.T for h, xi in zip(hs, xn)]
-        del gate, up, down, fc1, fc2, b, am, rand, g_ho, score
+        del gate, fc1, fc2, am, rand, g_ho, score
         print(f"layer {i:2d}: beta {beta:.3f}  true sparsity {q['true_sparsity']:.4f} (calibration {q['calibration_sparsity']:.4f})"
               f"  predictor recall {q['recall']:.4f} precision {q['precision']:.4f} predicted sparsity {q['predicted_sparsity']:.4f}"
               f"  rms {np.sqrt(np.mean(hs[1] ** 2)):.2f}  ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
