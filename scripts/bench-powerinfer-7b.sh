@@ -17,8 +17,8 @@
 # Environment: POWERINFER_SRC (default /work/powerinfer-src), THREADS (2), N_TOKENS (32), REPS (2), NICE (19),
 #   PRESET (llama2-7b; tiny for a one-minute rehearsal of the whole recipe), KEEP_CHECKPOINT (0: the HF checkpoint
 #   is deleted after both exports).
-# Expected, 7B on a shared 2-core / 24 GiB box under nice 19: checkpoint ~10–30 min (13.5 GB), exports ~10–20 min each
-# (13.5 and 14.5 GB; the exporter holds one weight at a time plus the 2 GB of predictors: -Xmx6g), PowerInfer build
+# Expected, 7B on a shared 2-core / 24 GiB box under nice 19: checkpoint ~20 min (13.5 GB), exports ~10–20 min (run
+# together; 13.5 and 14.5 GB; the exporter holds one weight at a time plus the 2 GB of predictors: -Xmx6g), PowerInfer build
 # ~10–30 min, timing ~2–5 min per run. Disk: ~44 GB at the peak (checkpoint, predictors, two GGUFs), ~30 GB after.
 # Memory: the engine maps one 13.5–14.5 GB file at a time (never both held: runs are sequential, and the page cache
 # drops the other); python ~3 GB, java ≤ 6 GB.
@@ -62,15 +62,20 @@ if [ ! -f "$preds/predictors.json" ] && [ ! -f "$sparse" ]; then
 fi
 python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["mean"]; print("predictors (held-out, means over layers): true sparsity %.4f, recall %.4f, precision %.4f, predicted sparsity %.4f" % (m["true_sparsity"], m["recall"], m["precision"], m["predicted_sparsity"]))' "$preds/predictors.json" | tee -a "$log"
 
-# 3. exports (the sparse one first; the checkpoint goes once both exist)
+# 3. exports, both at once (each JVM reads one weight at a time; sharing the cores, together they finish sooner)
 if [ ! -f "$sparse" ]; then
   say "export gguf --predictors (PowerInfer, PWRI)"
-  /usr/bin/time -f "export sparse: %e s wall, %M KB peak RSS" "${cli[@]}" export gguf --model "$model" --predictors "$preds" --out "$sparse" 2>&1 | tail -5 | tee -a "$log"
+  /usr/bin/time -f "export sparse: %e s wall, %M KB peak RSS" "${cli[@]}" export gguf --model "$model" --predictors "$preds" \
+    --out "$sparse" > "$data/export-sparse.log" 2>&1 &
 fi
 if [ ! -f "$dense" ]; then
   say "export gguf --force (dense GGUF of the same weights)"
-  /usr/bin/time -f "export dense: %e s wall, %M KB peak RSS" "${cli[@]}" export gguf --model "$model" --force --out "$dense" 2>&1 | tail -5 | tee -a "$log"
+  /usr/bin/time -f "export dense: %e s wall, %M KB peak RSS" "${cli[@]}" export gguf --model "$model" --force --out "$dense" \
+    > "$data/export-dense.log" 2>&1 &
 fi
+wait
+for f in "$data"/export-sparse.log "$data"/export-dense.log; do [ -f "$f" ] && grep -v WARN "$f" | tail -3 | tee -a "$log"; done
+[ -f "$sparse" ] && [ -f "$dense" ] || { echo "error: an export failed (see $data/export-*.log)" >&2; exit 1; }
 if [ "${KEEP_CHECKPOINT:-0}" = 0 ] && [ -f "$sparse" ] && [ -f "$dense" ]; then rm -rf "$model"; fi
 ls -l "$sparse" "$dense" | tee -a "$log"
 

@@ -140,7 +140,7 @@ def main():
     ap.add_argument("--preset", default="llama2-7b", choices=sorted(PRESETS))
     ap.add_argument("--sparsity", type=float, default=0.9)
     ap.add_argument("--rank", type=int, default=512, help="rank of gate_proj; the predictor's rank is twice this")
-    ap.add_argument("--tokens", type=int, default=48, help="tokens of the calibration and of the held-out sequence")
+    ap.add_argument("--tokens", type=int, default=24, help="tokens of the calibration and of the held-out sequence")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--max-shard-gb", type=float, default=10.0)
     ap.add_argument("--distinct-layers", action="store_true",

@@ -58,7 +58,7 @@ public final class GgufExporter {
         String magic = sparse ? "PWRI" : "GGUF";
         try (CheckpointFiles files = ck.files()) {
             Weights.validate(c, files, files.dir().toString());
-            // every weight is lazy: read from the checkpoint when the writer reaches it (docs/powerinfer.md, "Memory")
+            // every weight is lazy: read from the checkpoint when the writer reaches it (docs/powerinfer-speed.md, "Export memory")
             ts.add(GgufTensor.lazy("token_embd.weight", new long[] {c.vocabSize(), e}, wt, () -> files.readFloat32("model.embed_tokens.weight")));
             for (int l = 0; l < c.numHiddenLayers(); l++) {
                 String p = "model.layers." + l + ".";

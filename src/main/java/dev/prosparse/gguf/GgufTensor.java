@@ -6,7 +6,7 @@ import java.util.function.Supplier;
  * One tensor of a GGUF file. {@code shape} is in torch order (outermost first, e.g. [rows, cols]); the file stores
  * ggml's order (ne[0] = innermost = cols), reversed. Data: F32 or F16, little-endian, row-major. The values come
  * from {@code source}, which a lazy tensor ({@link #lazy}) reads only when it is written: a 7B export holds one
- * weight at a time, not 27 GB of float32 (docs/powerinfer.md, "Memory").
+ * weight at a time, not 27 GB of float32 (docs/powerinfer-speed.md, "Export memory").
  */
 public record GgufTensor(String name, long[] shape, GgmlType type, Supplier<float[]> source) {
 
