@@ -18,12 +18,14 @@ How the sparsity is arranged (per layer l; E = hidden, I = intermediate, r = --r
 - The predictor is exact by construction: fc1 = [B·diag(g); -B·diag(g)] [2r, E], fc2 = [A, -A] [I, 2r] (g = the
   post-attention norm weight), so fc2·relu(fc1·x) = A·B·(g⊙x) = rms(x)·gate(x): same sign as the gate, and with the
   global threshold 0 PowerInfer computes exactly the active neurons (up to F16 rounding of A, B and W_gate).
-- up_proj, down_proj, q/k/v/o, embeddings and lm_head are random Gaussians (o_proj scaled by 0.3 so the residual
-  stream grows slowly); all norms are 1. By default the matrices are drawn once and every layer gets a copy (only
+- up_proj, down_proj, q/k/v/o, embeddings and lm_head are random Gaussians (o_proj scaled by 0.1 so the residual
+  stream grows slowly; q/k/v and up_proj have a zero column 0, so the bias channel, the same in every token, feeds the
+  gate only and adds no common component to the stream); all norms are 1. By default the matrices are drawn once and every layer gets a copy (only
   beta_l differs): the file still holds 32 separate copies, so the engine reads the same bytes per token as with
   distinct layers; --distinct-layers draws each layer anew.
 Everything is measured, not assumed: on a second, held-out sequence of --tokens random ids the script reports per
-layer the true sparsity (gate ≤ 0 from the F16 weights through the RMSNorm), and the predictor's recall, precision and
+layer the true sparsity (gate ≤ 0 from the F16 weights through the RMSNorm), the fraction of neurons active in at least
+one of the held-out tokens (union_active: 1 − 0.9^T if the tokens' masks were independent), and the predictor's recall, precision and
 predicted sparsity (fc1/fc2 rounded to F16 as in the export, threshold 0), and writes them to PREDICTORS_DIR/predictors.json.
 
 Weights are F16 in two shards (like the hub's LLaMA-2-7B); predictors F32 in the format of 'prosparse predictors
@@ -181,8 +183,11 @@ def main():
     t0 = time.time()
     def draw():
         """One layer's matrices: q, k, v, o (F16-rounded), b [r, E], am [I, r] (column 0 set per layer), up, down."""
-        wq, wk, wv = (f16(gauss((e, e), e ** -0.5)) for _ in range(3))
-        wo = gauss((e, e), 0.3 * e ** -0.5)
+        wq, wk, wv = (gauss((e, e), e ** -0.5) for _ in range(3))
+        for m in (wq, wk, wv):
+            m[:, 0] = 0                                                  # the bias channel feeds the gate only
+        wq, wk, wv = f16(wq), f16(wk), f16(wv)
+        wo = gauss((e, e), 0.1 * e ** -0.5)
         wo[0, :] = 0                                                     # nothing writes to the bias channel
         b = gauss((r, e), e ** -0.5)
         b[:, 0] = 0
@@ -191,7 +196,9 @@ def main():
         am = gauss((n, r), (r - 1) ** -0.5)
         am[:, 0] = 0
         g0 = am @ b                                                      # [I, E], rank r, column 0 = 0 (the bias)
-        up = f16(gauss((n, e), e ** -0.5))
+        up = gauss((n, e), e ** -0.5)
+        up[:, 0] = 0
+        up = f16(up)
         down = gauss((e, n), n ** -0.5)
         down[0, :] = 0
         return wq, wk, wv, f16(wo), b, am, g0, up, f16(down)
@@ -230,6 +237,7 @@ def main():
         tp = np.sum(true & pred)
         q = {"layer": i, "beta": beta, "true_sparsity": float(1 - true.mean()),
              "calibration_sparsity": float(1 - ((xn[0] @ gate.T) > 0).mean()),
+             "union_active": float(true.any(0).mean()),
              "recall": float(tp / max(true.sum(), 1)), "precision": float(tp / max(pred.sum(), 1)),
              "predicted_sparsity": float(1 - pred.mean()), "mask_mismatches": int(np.sum(true != pred)),
              "pairs": int(true.size)}
@@ -238,7 +246,7 @@ def main():
         del gate, fc1, fc2, am, rand, g_ho, score
         print(f"layer {i:2d}: beta {beta:.3f}  true sparsity {q['true_sparsity']:.4f} (calibration {q['calibration_sparsity']:.4f})"
               f"  predictor recall {q['recall']:.4f} precision {q['precision']:.4f} predicted sparsity {q['predicted_sparsity']:.4f}"
-              f"  rms {np.sqrt(np.mean(hs[1] ** 2)):.2f}  ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
+              f"  union of {a.tokens} tokens {q['union_active']:.3f}  rms {np.sqrt(np.mean(hs[1] ** 2)):.2f}  ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
     w.put("model.norm.weight", ones)
     w.put("lm_head.weight", f16(gauss((vocab, e), e ** -0.5)))
     shards = w.close()
