@@ -91,7 +91,7 @@ say "PowerInfer $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo "$src
 prompt="The history of the city begins in the early years of the century, when"
 run() {  # run LABEL FILE TOKENS
   local label="$1" file="$2" n="$3" before out
-  before="$(load)"
+  before="$(load), $(awk '/MemAvailable/ {printf "%.1f GiB avail", $2 / 1048576}' /proc/meminfo)"
   out="$data/run-$label-$(date +%s).log"
   (cd "$data" && /usr/bin/time -f "TIME cpu %U+%S s, wall %e s, major faults %F, peak RSS %M KB" \
     nice -n "$nicen" "$src/build/bin/main" -m "$file" -t "$threads" -n "$n" -p "$prompt" --ignore-eos --temp 0 \
@@ -101,7 +101,7 @@ run() {  # run LABEL FILE TOKENS
   tps="$(echo "$eval" | sed -n 's/.*, *\([0-9.]*\) tokens per second.*/\1/p')"
   ptime="$(grep 'prompt eval time' "$out" | sed 's/.*= *//; s/  */ /g')"
   sparse_on="$(grep -c 'Sparse inference will be used' "$out" || true)"
-  printf '%-7s %8s tok/s | load before %-15s | decode %s | prompt %s | %s | sparse path: %s | %s\n' "$label" "${tps:-FAILED}" \
+  printf '%-7s %8s tok/s | before: load %s | decode %s | prompt %s | %s | sparse path: %s | %s\n' "$label" "${tps:-FAILED}" \
     "$before" "$eval" "$ptime" "$(grep '^TIME' "$out" | sed 's/^TIME //')" "$([ "$sparse_on" -gt 0 ] && echo yes || echo no)" \
     "$out" | tee -a "$log"
 }
