@@ -15,7 +15,7 @@
 #      process CPU time, the major page faults (reads from disk while running) and the peak RSS.
 # usage: scripts/bench-powerinfer-7b.sh [DATA_DIR]      (default /work/pi-data; never inside the repository)
 # Environment: POWERINFER_SRC (default /work/powerinfer-src), THREADS (2), N_TOKENS (32), REPS (2), NICE (19),
-#   PRESET (llama2-7b; tiny for a one-minute rehearsal of the whole recipe), KEEP_CHECKPOINT (0: the HF checkpoint
+#   WARMUP (1; 0 skips the warm-up runs when a previous call just ran: more rounds in less time), PRESET (llama2-7b; tiny for a one-minute rehearsal of the whole recipe), KEEP_CHECKPOINT (0: the HF checkpoint
 #   is deleted after both exports).
 # Expected, 7B on a shared 2-core / 24 GiB box under nice 19: checkpoint ~20 min (13.5 GB), exports ~10–20 min (run
 # together; 13.5 and 14.5 GB; the exporter holds one weight at a time plus the 2 GB of predictors: -Xmx6g), PowerInfer build
@@ -101,13 +101,15 @@ run() {  # run LABEL FILE TOKENS
   tps="$(echo "$eval" | sed -n 's/.*, *\([0-9.]*\) tokens per second.*/\1/p')"
   ptime="$(grep 'prompt eval time' "$out" | sed 's/.*= *//; s/  */ /g')"
   sparse_on="$(grep -c 'Sparse inference will be used' "$out" || true)"
-  printf '%-7s %8s tok/s | before: load %s | decode %s | prompt %s | %s | sparse path: %s | %s\n' "$label" "${tps:-FAILED}" \
-    "$before" "$eval" "$ptime" "$(grep '^TIME' "$out" | sed 's/^TIME //')" "$([ "$sparse_on" -gt 0 ] && echo yes || echo no)" \
+  printf '%-7s %8s tok/s | %s threads | before: load %s | decode %s | prompt %s | %s | sparse path: %s | %s\n' "$label" "${tps:-FAILED}" \
+    "$threads" "$before" "$eval" "$ptime" "$(grep '^TIME' "$out" | sed 's/^TIME //')" "$([ "$sparse_on" -gt 0 ] && echo yes || echo no)" \
     "$out" | tee -a "$log"
 }
 say "timing: $threads threads, $ntok decoded tokens, prompt \"$prompt\"; warm-up, then $reps rounds of dense, sparse"
-run warm-d "$dense" 8
-run warm-s "$sparse" 8
+if [ "${WARMUP:-1}" = 1 ]; then
+  run warm-d "$dense" 8
+  run warm-s "$sparse" 8
+fi
 for i in $(seq 1 "$reps"); do
   run dense "$dense" "$ntok"
   run sparse "$sparse" "$ntok"
