@@ -275,7 +275,7 @@ def main():
         if os.path.exists(os.path.join(tiny, name)):
             shutil.copy(os.path.join(tiny, name), os.path.join(a.model, name))
     mean = lambda k: float(np.mean([q[k] for q in report]))
-    pj = {"format_version": 1, "threshold": 0.0,
+    pj = {"format_version": 1, "threshold": 0.0, "num_hidden_layers": layers, "hidden_size": e, "intermediate_size": n,
           "method": "constructed, not trained: exact factorisation of a low-rank gate_proj (scripts/sparse-relu-checkpoint.py)",
           "rank": 2 * r, "sparsity_target": a.sparsity, "seed": a.seed, "heldout_tokens": a.tokens,
           "mean": {k: mean(k) for k in ("true_sparsity", "recall", "precision", "predicted_sparsity")}, "layers": report}
