@@ -12,16 +12,19 @@
 #   5. timing: PowerInfer's `main`, greedy, a fixed prompt, N_TOKENS decoded tokens (--ignore-eos), THREADS threads;
 #      one warm-up run of each file, then REPS rounds of dense, sparse (interleaved, so load falls on both alike);
 #      each run prints its decode tokens/s ("eval time" of llama_print_timings), the load average before it, the
-#      process CPU time, the major page faults (reads from disk while running) and the peak RSS.
+#      process CPU time, the major page faults (reads from disk, the load's
+#      MAP_POPULATE included) and the peak RSS.
 # usage: scripts/bench-powerinfer-7b.sh [DATA_DIR]      (default /work/pi-data; never inside the repository)
 # Environment: POWERINFER_SRC (default /work/powerinfer-src), THREADS (2), N_TOKENS (32), REPS (2), NICE (19),
-#   WARMUP (1; 0 skips the warm-up runs when a previous call just ran: more rounds in less time), PRESET (llama2-7b; tiny for a one-minute rehearsal of the whole recipe), KEEP_CHECKPOINT (0: the HF checkpoint
-#   is deleted after both exports).
-# Expected, 7B on a shared 2-core / 24 GiB box under nice 19: checkpoint ~20 min (13.5 GB), exports ~10–20 min (run
-# together; 13.5 and 14.5 GB; the exporter holds one weight at a time plus the 2 GB of predictors: -Xmx6g), PowerInfer build
-# ~10–30 min, timing ~2–5 min per run. Disk: ~44 GB at the peak (checkpoint, predictors, two GGUFs), ~30 GB after.
-# Memory: the engine maps one 13.5–14.5 GB file at a time (never both held: runs are sequential, and the page cache
-# drops the other); python ~3 GB, java ≤ 6 GB.
+#   WARMUP (1; 0 skips the warm-up runs when a previous call just ran: more rounds in less time), PRESET (llama2-7b;
+#   tiny for a one-minute rehearsal of the whole recipe), KEEP_CHECKPOINT (0: the HF checkpoint is deleted after both
+#   exports). Take the figure on a quiet box: with load ≥ 5 the rounds swing both ways (see the doc).
+# Measured at 7B on this shared 2-core / 24 GiB box under nice 19 (docs/powerinfer-speed.md): checkpoint + predictors
+# 24 min (load ~20; 13.5 GB + 2 GB), both exports at once 6.5 min (14.5 and 13.5 GB; peak RSS 3.8 and 1.6 GB: the
+# exporter holds one weight at a time plus the predictors, -Xmx6g), PowerInfer build ~5 min, one round of timing ~1 min
+# on a quiet box and up to ~6 min on a loaded one (each run loads its file from disk: both do not fit the page cache).
+# Disk: ~44 GB at the peak (checkpoint, predictors, two GGUFs), ~30 GB after the checkpoint is deleted.
+# Memory: the engine maps one 13.5–14.5 GB file at a time (runs are sequential); python ~3 GB; java ≤ 6 GB each.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 data="${1:-/work/pi-data}"
