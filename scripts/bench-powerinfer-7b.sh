@@ -57,7 +57,7 @@ fi
 cli=(env PROSPARSE_JAVA_OPTS="${PROSPARSE_JAVA_OPTS:--Xmx6g}" nice -n "$nicen" "$data/jar/prosparse")
 
 # 2. checkpoint and predictors
-if [ ! -f "$preds/predictors.json" ] && [ ! -f "$sparse" ]; then
+if { [ ! -f "$sparse" ] || [ ! -f "$dense" ]; } && { [ ! -f "$preds/model.safetensors" ] || [ ! -f "$model/config.json" ]; }; then
   rm -rf "$model" "$preds"
   say "writing the checkpoint and predictors (scripts/sparse-relu-checkpoint.py --preset $preset)"
   extra=""; [ "$preset" = tiny ] && extra="--rank 64"
