@@ -60,42 +60,45 @@ public final class GgufExporter {
         Map<String, GgufValue> kv = metadata(ck, c, nPad, sparse, q.f32(), preds, vocab);
         List<GgufTensor> ts = new ArrayList<>();
         GgufTensor.GgmlType wt = q.f32() ? GgufTensor.GgmlType.F32 : GgufTensor.GgmlType.F16;
+        GgufTensor.GgmlType f32 = GgufTensor.GgmlType.F32;
+        String magic = sparse ? "PWRI" : "GGUF";
         try (CheckpointFiles files = ck.files()) {
             Weights.validate(c, files, files.dir().toString());
-            ts.add(new GgufTensor("token_embd.weight", new long[] {c.vocabSize(), e}, wt, files.readFloat32("model.embed_tokens.weight")));
+            // every weight is lazy: read from the checkpoint when the writer reaches it (docs/powerinfer-speed.md, "Export memory")
+            ts.add(GgufTensor.lazy("token_embd.weight", new long[] {c.vocabSize(), e}, wt, () -> files.readFloat32("model.embed_tokens.weight")));
             for (int l = 0; l < c.numHiddenLayers(); l++) {
                 String p = "model.layers." + l + ".";
                 String b = "blk." + l + ".";
-                ts.add(new GgufTensor(b + "attn_norm.weight", new long[] {e}, GgufTensor.GgmlType.F32, files.readFloat32(p + "input_layernorm.weight")));
+                ts.add(GgufTensor.lazy(b + "attn_norm.weight", new long[] {e}, f32, () -> files.readFloat32(p + "input_layernorm.weight")));
                 int q1 = c.numAttentionHeads() * c.headDim(), kv1 = c.numKeyValueHeads() * c.headDim();
-                ts.add(new GgufTensor(b + "attn_q.weight", new long[] {q1, e}, wt,
-                        LlamaGguf.permuteQk(files.readFloat32(p + "self_attn.q_proj.weight"), c.numAttentionHeads(), e)));
-                ts.add(new GgufTensor(b + "attn_k.weight", new long[] {kv1, e}, wt,
-                        LlamaGguf.permuteQk(files.readFloat32(p + "self_attn.k_proj.weight"), c.numKeyValueHeads(), e)));
-                ts.add(new GgufTensor(b + "attn_v.weight", new long[] {kv1, e}, wt, files.readFloat32(p + "self_attn.v_proj.weight")));
-                ts.add(new GgufTensor(b + "attn_output.weight", new long[] {e, q1}, wt, files.readFloat32(p + "self_attn.o_proj.weight")));
-                ts.add(new GgufTensor(b + "ffn_norm.weight", new long[] {e}, GgufTensor.GgmlType.F32, files.readFloat32(p + "post_attention_layernorm.weight")));
-                ts.add(new GgufTensor(b + "ffn_gate.weight", new long[] {nPad, e}, wt, padRows(files.readFloat32(p + "mlp.gate_proj.weight"), n, nPad, e)));
-                ts.add(new GgufTensor(b + "ffn_up.weight", new long[] {nPad, e}, wt, padRows(files.readFloat32(p + "mlp.up_proj.weight"), n, nPad, e)));
-                float[] down = files.readFloat32(p + "mlp.down_proj.weight");                     // [E, I]
-                float[] downT = padRows(LlamaGguf.transpose(down, e, n), n, nPad, e);             // [I', E]
+                ts.add(GgufTensor.lazy(b + "attn_q.weight", new long[] {q1, e}, wt,
+                        () -> LlamaGguf.permuteQk(files.readFloat32(p + "self_attn.q_proj.weight"), c.numAttentionHeads(), e)));
+                ts.add(GgufTensor.lazy(b + "attn_k.weight", new long[] {kv1, e}, wt,
+                        () -> LlamaGguf.permuteQk(files.readFloat32(p + "self_attn.k_proj.weight"), c.numKeyValueHeads(), e)));
+                ts.add(GgufTensor.lazy(b + "attn_v.weight", new long[] {kv1, e}, wt, () -> files.readFloat32(p + "self_attn.v_proj.weight")));
+                ts.add(GgufTensor.lazy(b + "attn_output.weight", new long[] {e, q1}, wt, () -> files.readFloat32(p + "self_attn.o_proj.weight")));
+                ts.add(GgufTensor.lazy(b + "ffn_norm.weight", new long[] {e}, f32, () -> files.readFloat32(p + "post_attention_layernorm.weight")));
+                ts.add(GgufTensor.lazy(b + "ffn_gate.weight", new long[] {nPad, e}, wt, () -> padRows(files.readFloat32(p + "mlp.gate_proj.weight"), n, nPad, e)));
+                ts.add(GgufTensor.lazy(b + "ffn_up.weight", new long[] {nPad, e}, wt, () -> padRows(files.readFloat32(p + "mlp.up_proj.weight"), n, nPad, e)));
+                // down_proj [E, I] → down_t [I', E]: one row per neuron
+                java.util.function.Supplier<float[]> downT =
+                        () -> padRows(LlamaGguf.transpose(files.readFloat32(p + "mlp.down_proj.weight"), e, n), n, nPad, e);
                 if (sparse) {
-                    ts.add(new GgufTensor(b + "ffn_down_t.weight", new long[] {nPad, e}, wt, downT));
+                    ts.add(GgufTensor.lazy(b + "ffn_down_t.weight", new long[] {nPad, e}, wt, downT));
                     Predictor pr = preds.predictors().get(l);
                     ts.add(new GgufTensor(b + "fc1.weight", new long[] {pr.rank(), e}, wt, pr.fc1()));
-                    ts.add(new GgufTensor(b + "fc2.weight", new long[] {nPad, pr.rank()}, wt, padRows(pr.fc2(), n, nPad, pr.rank())));
+                    ts.add(GgufTensor.lazy(b + "fc2.weight", new long[] {nPad, pr.rank()}, wt, () -> padRows(pr.fc2(), n, nPad, pr.rank())));
                 } else {
-                    ts.add(new GgufTensor(b + "ffn_down.weight", new long[] {e, nPad}, wt, LlamaGguf.transpose(downT, nPad, e)));
+                    ts.add(GgufTensor.lazy(b + "ffn_down.weight", new long[] {e, nPad}, wt, () -> LlamaGguf.transpose(downT.get(), nPad, e)));
                 }
             }
-            ts.add(new GgufTensor("output_norm.weight", new long[] {e}, GgufTensor.GgmlType.F32, files.readFloat32("model.norm.weight")));
+            ts.add(GgufTensor.lazy("output_norm.weight", new long[] {e}, f32, () -> files.readFloat32("model.norm.weight")));
             String head = c.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
-            ts.add(new GgufTensor("output.weight", new long[] {c.vocabSize(), e}, wt, files.readFloat32(head)));
+            ts.add(GgufTensor.lazy("output.weight", new long[] {c.vocabSize(), e}, wt, () -> files.readFloat32(head)));
+            checkShapes(ts, c, nPad, sparse);
+            dev.prosparse.util.OutputFolder.createParent(q.out(), "--out"); // as report --out does (docs/paths.md)
+            GgufWriter.write(q.out(), magic, kv, ts);
         }
-        checkShapes(ts, c, nPad, sparse);
-        String magic = sparse ? "PWRI" : "GGUF";
-        dev.prosparse.util.OutputFolder.createParent(q.out(), "--out"); // as report --out does (docs/paths.md)
-        GgufWriter.write(q.out(), magic, kv, ts);
         long bytes;
         try {
             bytes = Files.size(q.out());
@@ -191,10 +194,7 @@ public final class GgufExporter {
     /** The shapes the engine's loader expects (it does not check all of them itself: a transposed fc2 aborts later). */
     static void checkShapes(List<GgufTensor> ts, ModelConfig c, int nPad, boolean sparse) {
         for (GgufTensor t : ts) {
-            long[] s = t.shape();
-            if (t.elements() != t.data().length) {
-                throw new IllegalStateException(t.name() + ": " + t.data().length + " values for shape " + java.util.Arrays.toString(s));
-            }
+            long[] s = t.shape();                // shapes only: the values are read (and their count checked) by the writer
             String n = t.name();
             long e = c.hiddenSize();
             boolean ok;

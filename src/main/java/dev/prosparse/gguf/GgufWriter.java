@@ -15,7 +15,8 @@ import java.util.Map;
 /**
  * Writes a GGUF v3 file (docs/powerinfer.md): magic, version 3, tensor count, kv count, the kv pairs, the tensor
  * infos (name, dims in ggml order, type, offset), zero padding to the alignment, then each tensor's data at its
- * aligned offset. {@code magic} is "GGUF" or PowerInfer's "PWRI". Written atomically.
+ * aligned offset. {@code magic} is "GGUF" or PowerInfer's "PWRI". Written atomically. Each tensor's data is taken
+ * (for a lazy tensor: read) only when it is written, and dropped after.
  */
 public final class GgufWriter {
     public static final int VERSION = 3;
@@ -37,8 +38,13 @@ public final class GgufWriter {
                 long pad = align(pos) - pos;
                 writeFully(out, ByteBuffer.allocate((int) pad));
                 pos += pad;
+                float[] data = t.data();                     // a lazy tensor is read here, one at a time
+                if (data.length != t.elements()) {
+                    throw new IllegalStateException(t.name() + ": " + data.length + " values for shape "
+                            + java.util.Arrays.toString(t.shape()));
+                }
                 ByteBuffer buf = ByteBuffer.allocate((int) t.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
-                FloatCodec.encode(t.data(), t.type() == GgufTensor.GgmlType.F16 ? DType.F16 : DType.F32, buf);
+                FloatCodec.encode(data, t.type() == GgufTensor.GgmlType.F16 ? DType.F16 : DType.F32, buf);
                 buf.flip();
                 writeFully(out, buf);
                 pos += t.byteSize();

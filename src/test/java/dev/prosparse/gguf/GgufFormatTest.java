@@ -63,6 +63,31 @@ class GgufFormatTest {
     }
 
     @Test
+    void lazyTensorsAreReadOneAtATimeWhenWritten(@TempDir Path dir) {
+        // the exporter's memory bound at 7B: no weight is read before the writer reaches it, each exactly once
+        java.util.List<String> reads = new java.util.ArrayList<>();
+        GgufTensor a = GgufTensor.lazy("a", new long[] {2}, GgufTensor.GgmlType.F32, () -> { reads.add("a"); return new float[] {1f, 2f}; });
+        GgufTensor b = GgufTensor.lazy("b", new long[] {3}, GgufTensor.GgmlType.F16, () -> { reads.add("b"); return new float[] {3f, 4f, 5f}; });
+        Path f = dir.resolve("lazy.gguf");
+        assertEquals(List.of(), reads);
+        GgufWriter.write(f, "GGUF", new LinkedHashMap<>(), List.of(a, b));
+        assertEquals(List.of("a", "b"), reads);
+        GgufReader.File r = GgufReader.read(f);
+        assertArrayEquals(new float[] {1f, 2f}, r.tensor("a").data());
+        assertArrayEquals(new float[] {3f, 4f, 5f}, r.tensor("b").data());
+    }
+
+    @Test
+    void lazyTensorOfTheWrongLengthFailsAndLeavesNoFile(@TempDir Path dir) {
+        GgufTensor bad = GgufTensor.lazy("bad", new long[] {4}, GgufTensor.GgmlType.F32, () -> new float[] {1f, 2f});
+        Path f = dir.resolve("bad.gguf");
+        RuntimeException ex = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
+                () -> GgufWriter.write(f, "GGUF", new LinkedHashMap<>(), List.of(bad)));
+        org.junit.jupiter.api.Assertions.assertTrue(String.valueOf(ex.getMessage()).contains("bad") || ex.getCause() != null, ex.toString());
+        org.junit.jupiter.api.Assertions.assertFalse(Files.exists(f));
+    }
+
+    @Test
     void qkPermutationByHand() {
         // 2 heads of D = 4, one column: HF rows per head are [first halves..., second halves...] = (0,1 | 2,3);
         // llama.cpp interleaves them: (0,2,1,3)
