@@ -143,15 +143,17 @@ final class TrainStep {
             phases.mark(StepPhases.Phase.CAST);
             Runnable forwardDone = () -> phases.mark(StepPhases.Phase.FORWARD);
             for (int micro = 0; micro < gradAccum; micro++) {
-                NDArray batch = Torch.fromLongs(scope, sampler.batch(t, dp == null ? micro : dp.microBatchIndex(micro)), new Shape(batchSize, seqLen + 1)); // [B, T+1]
-                NDArray[] io = CausalLM.splitWindow(batch);                                                      // [B, T], [B, T]
-                try (GradientCollector gc = engine.newGradientCollector()) {
+                // one scope per micro-batch: its activations (and recompute's layer inputs) are freed before the next,
+                // so grad_accum costs no memory beyond the summed gradients (docs/memory-plan.md)
+                try (NDManager ms = scope.newSubManager(); GradientCollector gc = engine.newGradientCollector()) {
+                    NDArray batch = Torch.fromLongs(ms, sampler.batch(t, dp == null ? micro : dp.microBatchIndex(micro)), new Shape(batchSize, seqLen + 1)); // [B, T+1]
+                    NDArray[] io = CausalLM.splitWindow(batch);                                                  // [B, T], [B, T]
                     MicroBatch.Result r = recompute
-                            ? MicroBatch.recompute(m, io[0], io[1], lam, lossMul, gc, scope, forwardDone)
-                            : MicroBatch.plain(m, io[0], io[1], lam, lossMul, gc, scope, forwardDone);
-                    ceSum = accumulate(ceSum, r.ce());
-                    l1Sum = accumulate(l1Sum, r.l1());
-                    nonzeros = accumulate(nonzeros, r.nonzero());
+                            ? MicroBatch.recompute(m, io[0], io[1], lam, lossMul, gc, ms, forwardDone)
+                            : MicroBatch.plain(m, io[0], io[1], lam, lossMul, gc, ms, forwardDone);
+                    ceSum = accumulate(ceSum, r.ce(), scope);
+                    l1Sum = accumulate(l1Sum, r.l1(), scope);
+                    nonzeros = accumulate(nonzeros, r.nonzero(), scope);
                     entries += r.entries();
                 }
                 phases.mark(StepPhases.Phase.BACKWARD);
@@ -215,8 +217,11 @@ final class TrainStep {
         return stateBytes;
     }
 
-    private static NDArray accumulate(NDArray sum, NDArray x) {
-        return sum == null ? x : sum.add(x);
+    /** sum + x, kept in {@code scope} (x belongs to a micro-batch's scope, closed before the step ends). */
+    private static NDArray accumulate(NDArray sum, NDArray x, NDManager scope) {
+        NDArray v = sum == null ? x : sum.add(x);
+        v.attach(scope);
+        return v;
     }
 
     /** The master weights (for tests). */
