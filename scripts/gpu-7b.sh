@@ -75,7 +75,7 @@ case "$MODE" in
     pytorch_run pt7b-h200 "$M" ${PT7B_STEPS:-4} 2 ${PT7B_TIMEOUT:-200} ;;
   h100)
     M=$(ckpt 7b); say "checkpoint: $M"
-    prosparse_run p7b-offload-ga1 "$M" 4 1 cpu 200
+    [[ "${SKIP_GA1:-0}" == 1 ]] || prosparse_run p7b-offload-ga1 "$M" 4 1 cpu 200
     prosparse_run p7b-offload-ga16 "$M" 3 16 cpu 240 ;;
   h100-3b)
     M=$(ckpt 3.4b); say "checkpoint: $M"
