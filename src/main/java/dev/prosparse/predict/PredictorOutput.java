@@ -1,5 +1,6 @@
 package dev.prosparse.predict;
 
+import dev.prosparse.util.Plural;
 import java.util.Locale;
 
 /** The text table of a predictors run. */
@@ -45,8 +46,8 @@ public final class PredictorOutput {
         sb.append(String.format(Locale.ROOT, "mean: recall %.4f, predicted sparsity %.2f%%%n", rs / n, 100 * ps / n));
         sb.append("ppl(l only): the perplexity below with only layer l computing only its predicted neurons\n");
         sb.append(String.format(Locale.ROOT, "global threshold %.1f (each layer's cut folded into its fc2 as a scale)%n", r.threshold()));
-        sb.append(String.format(Locale.ROOT, "perplexity on %d windows of %s: dense %.3f, only predicted neurons %.3f (%.2f%% of neurons skipped)%n",
-                q.evalWindows(), q.evalData().spec(), r.densePerplexity(), r.predictedPerplexity(), 100 * r.skippedFraction()));
+        sb.append(String.format(Locale.ROOT, "perplexity on %s of %s: dense %.3f, only predicted neurons %.3f (%.2f%% of neurons skipped)%n",
+                Plural.of(q.evalWindows(), "window"), q.evalData().spec(), r.densePerplexity(), r.predictedPerplexity(), 100 * r.skippedFraction()));
         sb.append("wrote ").append(r.out()).append('\n');
         return sb.toString();
     }

@@ -1,5 +1,6 @@
 package dev.prosparse.report;
 
+import dev.prosparse.util.Plural;
 import dev.prosparse.sparsity.SparsityReport;
 import java.math.BigDecimal;
 import java.math.MathContext;
@@ -106,9 +107,9 @@ final class ReportLabels {
 
     /** The evaluation data in one line: source, hash, size, windows. */
     static String dataLine(SparsityReport r) {
-        return String.format(Locale.ROOT, "%s (sha256 %s…, %,d tokens), %d windows × %d = %,d predicted tokens",
+        return String.format(Locale.ROOT, "%s (sha256 %s…, %,d tokens), %s × %d = %,d predicted tokens",
                 r.dataSource(), r.dataSha256().substring(0, Math.min(12, r.dataSha256().length())), r.streamTokens(),
-                r.windows().count(), r.windows().seqLen(), r.result().tokens());
+                Plural.of(r.windows().count(), "window"), r.windows().seqLen(), r.result().tokens());
     }
 
     /** {@code v} with {@code decimals} decimals. */

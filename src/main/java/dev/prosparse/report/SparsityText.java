@@ -1,5 +1,6 @@
 package dev.prosparse.report;
 
+import dev.prosparse.util.Plural;
 import dev.prosparse.sparsity.SparsityReport;
 import dev.prosparse.sparsity.SparsityResult;
 import java.util.List;
@@ -20,8 +21,8 @@ final class SparsityText {
         b.append(String.format(Locale.ROOT, "model       %s  [%s, %d layers, activation %s]\n", r.modelPath(),
                 r.config().modelType(), r.config().numHiddenLayers(), act));
         b.append(String.format(Locale.ROOT, "evaluated   %s in %.1f s\n", r.mode(), r.seconds()));
-        b.append(String.format(Locale.ROOT, "data        %s  (%,d tokens), %d windows x %d = %,d predicted tokens\n",
-                r.dataSource(), r.streamTokens(), r.windows().count(), r.windows().seqLen(), res.tokens()));
+        b.append(String.format(Locale.ROOT, "data        %s  (%,d tokens), %s x %d = %,d predicted tokens\n",
+                r.dataSource(), r.streamTokens(), Plural.of(r.windows().count(), "window"), r.windows().seqLen(), res.tokens()));
         b.append(String.format(Locale.ROOT, "loss        %.4f   perplexity %.3f\n", res.loss(), res.perplexity()));
         b.append(String.format(Locale.ROOT, "sparsity    %.2f%% of x1 entries are zero\n\n", 100 * res.zeroFraction()));
         LayerTable.ofReport(res).text(b);

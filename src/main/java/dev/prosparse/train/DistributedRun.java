@@ -104,7 +104,7 @@ final class DistributedRun {
     /** "global batch 2 × 4 × 8 ranks = 64 windows" (or without ranks for a single process). */
     String describeBatch(Recipe r) {
         return "global batch " + r.batchSize() + " × " + r.gradAccum() + (active() ? " × " + world() + " ranks" : "")
-                + " = " + (long) r.batchSize() * r.gradAccum() * world() + " windows (batch_size × grad_accum"
+                + " = " + dev.prosparse.util.Plural.of((long) r.batchSize() * r.gradAccum() * world(), "window") + " (batch_size × grad_accum"
                 + (active() ? " × world size" : "") + ")";
     }
 
