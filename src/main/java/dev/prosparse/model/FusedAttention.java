@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.training.ParameterStore;
+import dev.prosparse.util.Lazy;
 import dev.prosparse.util.Torch;
 
 /**
@@ -29,7 +30,7 @@ public final class FusedAttention {
             + "    mask: Tensor) -> Tensor:\n"
             + "    return torch.scaled_dot_product_attention(q, k, v, mask, 0., False, scale=None, enable_gqa=True)\n";
 
-    private static volatile FusedAttention instance;
+    private static final Lazy<FusedAttention> INSTANCE = Lazy.of(FusedAttention::new);
 
     private final NDManager manager;
     private final PtSymbolBlock causal;
@@ -43,17 +44,7 @@ public final class FusedAttention {
 
     /** The modules, loaded on first use (on the device of {@link Torch#device()}; they hold no tensors). */
     public static FusedAttention get() {
-        FusedAttention f = instance;
-        if (f == null) {
-            synchronized (FusedAttention.class) {
-                f = instance;
-                if (f == null) {
-                    f = new FusedAttention();
-                    instance = f;
-                }
-            }
-        }
-        return f;
+        return INSTANCE.get();
     }
 
     private PtSymbolBlock load(String name, String className, String forward) {

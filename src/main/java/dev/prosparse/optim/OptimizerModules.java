@@ -8,6 +8,7 @@ import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
 import dev.prosparse.model.ScriptModules;
 import dev.prosparse.model.TorchScriptArchive;
+import dev.prosparse.util.Lazy;
 import dev.prosparse.util.Torch;
 import java.util.List;
 
@@ -63,7 +64,7 @@ final class OptimizerModules {
             + "    torch._foreach_sub_(params, num)\n"
             + "    return 0\n";
 
-    private static volatile OptimizerModules instance;
+    private static final Lazy<OptimizerModules> INSTANCE = Lazy.of(OptimizerModules::new);
 
     private final NDManager manager;
     private final PtSymbolBlock norm;
@@ -77,17 +78,7 @@ final class OptimizerModules {
 
     /** The modules, loaded on first use. */
     static OptimizerModules get() {
-        OptimizerModules m = instance;
-        if (m == null) {
-            synchronized (OptimizerModules.class) {
-                m = instance;
-                if (m == null) {
-                    m = new OptimizerModules();
-                    instance = m;
-                }
-            }
-        }
-        return m;
+        return INSTANCE.get();
     }
 
     private PtSymbolBlock load(String name, String className, String forward) {
