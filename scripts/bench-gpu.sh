@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 10's benchmark, run ON a GPU machine from the project root:
+# The GPU training benchmark (docs/gpu.md, "Measured"), run ON a GPU machine from the project root:
 #   PROSPARSE_KIT=.carry/gpu bash scripts/bench-gpu.sh [OUT_DIR]
 # Writes a random-init TinyLlama-1.1B-shaped checkpoint (transformers, bf16), then trains it for 20 steps at batch
 # 4 × 1024, fp16-mixed, ReLU + L1, AdamW with prosparse (attention auto = PyTorch's fused SDPA on a GPU, and once more

@@ -6,17 +6,17 @@ import dev.prosparse.hub.Presets;
 import dev.prosparse.train.Recipe;
 import dev.prosparse.train.RunDir;
 import dev.prosparse.train.Trainer;
+import dev.prosparse.util.CtrlC;
 import dev.prosparse.util.OutputFolder;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -111,27 +111,9 @@ public final class CalibrationService {
             Trainer.Result res = t.run();
             return new double[] {res.afterShift().zeroFraction(), res.afterShift().perplexity()};
         };
-        CountDownLatch done = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            requestStop();
-            try {
-                done.await(2, TimeUnit.MINUTES);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            removeWork(); // the probe did not stop in time: remove its folder anyway
-        }, "prosparse-calibrate-ctrl-c");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            return run(trainer, out);
-        } finally {
-            done.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the JVM is exiting (Ctrl-C): the hook is running and returns now
-            }
-        }
+        // on Ctrl-C: stop the running probe, wait for it, then remove the probe folder anyway
+        return CtrlC.run("prosparse-calibrate-ctrl-c", this::requestStop, Duration.ofMinutes(2), this::removeWork,
+                () -> run(trainer, out));
     }
 
     /** The probes with {@code runner}, the fit, the verdict and the outputs; the probe folder is always removed. */

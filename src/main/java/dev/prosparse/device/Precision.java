@@ -3,7 +3,9 @@ package dev.prosparse.device;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
+import dev.prosparse.util.ClosedNames;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * How training computes (recipe key {@code precision}, flag {@code --precision}).
@@ -35,12 +37,11 @@ public enum Precision {
 
     @JsonCreator
     public static Precision parse(String s) {
-        String v = s == null ? "" : s.trim().toLowerCase(Locale.ROOT);
-        for (Precision p : values()) {
-            if (p.yaml.equals(v)) {
-                return p;
-            }
+        Optional<Precision> known = ClosedNames.find(values(), Precision::yaml, s);
+        if (known.isPresent()) {
+            return known.get();
         }
+        String v = s == null ? "" : s.trim().toLowerCase(Locale.ROOT);
         if (v.startsWith("bf16") || v.startsWith("bfloat16")) {
             throw new IllegalArgumentException("bf16 is not supported: DJL 0.35.1's native bridge aborts the JVM on any"
                     + " bfloat16 tensor; use fp16-mixed on a GPU or fp32 (bfloat16 checkpoints still load and save)");
@@ -49,7 +50,7 @@ public enum Precision {
             throw new IllegalArgumentException("pure fp16 training is not offered; use fp16-mixed (fp16 compute, fp32"
                     + " master weights and loss scaling) or fp32");
         }
-        throw new IllegalArgumentException("must be fp32 or fp16-mixed, got '" + s + "'");
+        throw ClosedNames.unknown(values(), Precision::yaml, s);
     }
 
     @JsonValue

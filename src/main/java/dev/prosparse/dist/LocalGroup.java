@@ -94,27 +94,11 @@ public final class LocalGroup {
         return out;
     }
 
-    private final class Member implements Collectives {
-        private final int rank;
+    private final class Member extends GroupSeat {
         private long count;
 
         Member(int rank) {
-            this.rank = rank;
-        }
-
-        @Override
-        public int rank() {
-            return rank;
-        }
-
-        @Override
-        public int worldSize() {
-            return world;
-        }
-
-        @Override
-        public Duration timeout() {
-            return timeout;
+            super(rank, LocalGroup.this.world, LocalGroup.this.timeout);
         }
 
         @Override

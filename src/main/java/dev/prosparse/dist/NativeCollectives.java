@@ -20,22 +20,18 @@ import org.slf4j.LoggerFactory;
  * <p>Each rank bumps a liveness counter in the store every {@value #BEAT_MS} ms; when a collective fails, the counters
  * that stopped moving name the rank that died.
  */
-public final class NativeCollectives implements Collectives {
+public final class NativeCollectives extends GroupSeat {
     private static final Logger LOG = LoggerFactory.getLogger(NativeCollectives.class);
     static final long BEAT_MS = 1000;
 
     private final long handle;
-    private final int rank, world;
-    private final Duration timeout;
     private final String backend;
     private final ScheduledExecutorService beat;
     private long count;
 
     private NativeCollectives(long handle, int rank, int world, Duration timeout, String backend) {
+        super(rank, world, timeout);
         this.handle = handle;
-        this.rank = rank;
-        this.world = world;
-        this.timeout = timeout;
         this.backend = backend;
         this.beat = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "c10d-liveness");
@@ -73,21 +69,6 @@ public final class NativeCollectives implements Collectives {
         }
         LOG.info("c10d {}: {}", backend, env.describe());
         return new NativeCollectives(h, env.rank(), env.worldSize(), timeout, backend);
-    }
-
-    @Override
-    public int rank() {
-        return rank;
-    }
-
-    @Override
-    public int worldSize() {
-        return world;
-    }
-
-    @Override
-    public Duration timeout() {
-        return timeout;
     }
 
     @Override

@@ -3,14 +3,10 @@ package dev.prosparse.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
-import dev.prosparse.ProsparseException;
+import dev.prosparse.util.Lazy;
 import dev.prosparse.util.Torch;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
 
 /**
  * PyTorch's fused attention, {@code torch.scaled_dot_product_attention}, for DJL, which has no op for it: two
@@ -34,7 +30,7 @@ public final class FusedAttention {
             + "    mask: Tensor) -> Tensor:\n"
             + "    return torch.scaled_dot_product_attention(q, k, v, mask, 0., False, scale=None, enable_gqa=True)\n";
 
-    private static volatile FusedAttention instance;
+    private static final Lazy<FusedAttention> INSTANCE = Lazy.of(FusedAttention::new);
 
     private final NDManager manager;
     private final PtSymbolBlock causal;
@@ -48,28 +44,12 @@ public final class FusedAttention {
 
     /** The modules, loaded on first use (on the device of {@link Torch#device()}; they hold no tensors). */
     public static FusedAttention get() {
-        FusedAttention f = instance;
-        if (f == null) {
-            synchronized (FusedAttention.class) {
-                f = instance;
-                if (f == null) {
-                    f = new FusedAttention();
-                    instance = f;
-                }
-            }
-        }
-        return f;
+        return INSTANCE.get();
     }
 
     private PtSymbolBlock load(String name, String className, String forward) {
-        byte[] archive = TorchScriptArchive.write(name, className, forward);
-        try {
-            return JniUtils.loadModule((PtNDManager) manager, new ByteArrayInputStream(archive), true, false);
-        } catch (IOException | RuntimeException e) {
-            throw new ProsparseException(ProsparseException.Kind.IO, "could not load PyTorch's fused attention"
-                    + " (scaled_dot_product_attention) into libtorch " + ai.djl.engine.Engine.getInstance().getVersion() + ": " + e.getMessage()
-                    + ". Train with the plain attention instead: --set attention=eager", e);
-        }
+        return ScriptModules.load(manager, name, className, forward,
+                "PyTorch's fused attention (scaled_dot_product_attention)", "Train with the plain attention instead: --set attention=eager");
     }
 
     /**

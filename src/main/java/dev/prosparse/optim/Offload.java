@@ -2,7 +2,7 @@ package dev.prosparse.optim;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.Locale;
+import dev.prosparse.util.ClosedNames;
 
 /**
  * Where the optimizer keeps its state and runs its update (recipe key {@code optimizer.offload}).
@@ -29,13 +29,7 @@ public enum Offload {
 
     @JsonCreator
     public static Offload parse(String s) {
-        String v = s == null ? "" : s.trim().toLowerCase(Locale.ROOT);
-        for (Offload o : values()) {
-            if (o.yaml.equals(v)) {
-                return o;
-            }
-        }
-        throw new IllegalArgumentException("must be none or cpu, got '" + s + "'");
+        return ClosedNames.parse(values(), Offload::yaml, s);
     }
 
     @JsonValue

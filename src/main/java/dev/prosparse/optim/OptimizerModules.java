@@ -6,12 +6,10 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
-import ai.djl.pytorch.jni.JniUtils;
-import dev.prosparse.ProsparseException;
+import dev.prosparse.model.ScriptModules;
 import dev.prosparse.model.TorchScriptArchive;
+import dev.prosparse.util.Lazy;
 import dev.prosparse.util.Torch;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.util.List;
 
 /**
@@ -66,7 +64,7 @@ final class OptimizerModules {
             + "    torch._foreach_sub_(params, num)\n"
             + "    return 0\n";
 
-    private static volatile OptimizerModules instance;
+    private static final Lazy<OptimizerModules> INSTANCE = Lazy.of(OptimizerModules::new);
 
     private final NDManager manager;
     private final PtSymbolBlock norm;
@@ -80,28 +78,12 @@ final class OptimizerModules {
 
     /** The modules, loaded on first use. */
     static OptimizerModules get() {
-        OptimizerModules m = instance;
-        if (m == null) {
-            synchronized (OptimizerModules.class) {
-                m = instance;
-                if (m == null) {
-                    m = new OptimizerModules();
-                    instance = m;
-                }
-            }
-        }
-        return m;
+        return INSTANCE.get();
     }
 
     private PtSymbolBlock load(String name, String className, String forward) {
-        byte[] archive = TorchScriptArchive.write(name, className, forward);
-        try {
-            return JniUtils.loadModule((PtNDManager) manager, new ByteArrayInputStream(archive), true, false);
-        } catch (IOException | RuntimeException e) {
-            throw new ProsparseException(ProsparseException.Kind.IO, "could not load the fused optimizer step"
-                    + " (torch._foreach_* ops) into libtorch " + ai.djl.engine.Engine.getInstance().getVersion() + ": "
-                    + e.getMessage() + ". Use the per-tensor step instead: --set optimizer.kernel=per-tensor", e);
-        }
+        return ScriptModules.load(manager, name, className, forward, "the fused optimizer step (torch._foreach_* ops)",
+                "Use the per-tensor step instead: --set optimizer.kernel=per-tensor");
     }
 
     /** Σ ‖g‖² over {@code grads} (float32 or float16), a float32 scalar in {@code scope} on the gradients' device. */

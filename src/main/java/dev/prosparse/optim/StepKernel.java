@@ -2,7 +2,7 @@ package dev.prosparse.optim;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.Locale;
+import dev.prosparse.util.ClosedNames;
 
 /**
  * How the optimizer step runs its gradient norm and AdamW update (recipe key {@code optimizer.kernel};
@@ -31,13 +31,7 @@ public enum StepKernel {
 
     @JsonCreator
     public static StepKernel parse(String s) {
-        String v = s == null ? "" : s.trim().toLowerCase(Locale.ROOT);
-        for (StepKernel k : values()) {
-            if (k.yaml.equals(v)) {
-                return k;
-            }
-        }
-        throw new IllegalArgumentException("must be auto, fused or per-tensor, got '" + s + "'");
+        return ClosedNames.parse(values(), StepKernel::yaml, s);
     }
 
     @JsonValue

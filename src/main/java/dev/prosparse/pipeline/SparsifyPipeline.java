@@ -16,6 +16,7 @@ import dev.prosparse.config.Activation;
 import dev.prosparse.predict.PredictorRun;
 import dev.prosparse.train.Recipe;
 import dev.prosparse.train.RunDir;
+import dev.prosparse.train.StoppableTraining;
 import dev.prosparse.train.Trainer;
 import dev.prosparse.util.Json;
 import java.io.IOException;
@@ -24,8 +25,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -130,30 +129,7 @@ public final class SparsifyPipeline {
             run = RunDir.create(runDir, recipe.toYaml());
         }
         Trainer trainer = new Trainer(r, run, convertDir, q.threads());
-        Integer stopAfter = Integer.getInteger("prosparse.stopAfterStep"); // the train command's test hook
-        if (stopAfter != null) {
-            trainer.requestStopAfter(stopAfter);
-        }
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            trainer.requestStop();
-            try {
-                finished.await(10, TimeUnit.MINUTES);
-            } catch (InterruptedException ignored) {
-                Thread.currentThread().interrupt();
-            }
-        }, "prosparse-ctrl-c");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            trainer.run();
-        } finally {
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the JVM is exiting (Ctrl-C): the hook runs and returns now
-            }
-        }
+        StoppableTraining.run(trainer);
     }
 
     static List<String> recipeSets(SparsifyRequest q, Path convertDir) {

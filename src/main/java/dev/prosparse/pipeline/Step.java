@@ -15,14 +15,4 @@ public enum Step {
         this.label = label;
         this.folder = folder;
     }
-
-    /** The step named {@code s} (its enum name or label, any case), or null. */
-    public static Step named(String s) {
-        for (Step t : values()) {
-            if (t.name().equalsIgnoreCase(s) || t.label.equalsIgnoreCase(s)) {
-                return t;
-            }
-        }
-        return null;
-    }
 }

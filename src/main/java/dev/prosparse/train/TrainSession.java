@@ -22,7 +22,7 @@ final class TrainSession implements AutoCloseable {
     final Map<String, NDArray> params;
     final CausalLM model;
     final AdamW adam;
-    final Device device;                 // issue 10: where the weights, optimizer state and batches live
+    final Device device;                 // where the weights, optimizer state and batches live (docs/gpu.md)
     final LossScaler scaler;             // fp16-mixed only, else null
     dev.prosparse.dist.DataParallel dp;  // a rank's group and ZeRO-1 optimizer (then adam is null); null alone
     long gpuPeak = -1;                   // GPU memory in use after a step, the highest so far (−1: CPU)

@@ -8,8 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -121,29 +119,6 @@ public final class Training {
         LOG.info("Run folder: {} (the resolved recipe: {})", run.path(), run.path().resolve(RunDir.RECIPE));
         LOG.debug("Recipe:\n{}", recipe.toYaml().strip());
         Trainer trainer = new Trainer(recipe, run, modelDir, threads);
-        Integer stopAfter = Integer.getInteger("prosparse.stopAfterStep"); // a test hook: stop as Ctrl-C would after step N
-        if (stopAfter != null) {
-            trainer.requestStopAfter(stopAfter);
-        }
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            trainer.requestStop();
-            try {
-                finished.await(10, TimeUnit.MINUTES);
-            } catch (InterruptedException ignored) {
-                Thread.currentThread().interrupt();
-            }
-        }, "prosparse-ctrl-c");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            return trainer.run().finalDir();
-        } finally {
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the JVM is already exiting (Ctrl-C): the hook is running and will return now
-            }
-        }
+        return StoppableTraining.run(trainer).finalDir();
     }
 }

@@ -257,7 +257,7 @@ class BadInputCatalogTest {
         }));
         c.add(new Case(folder, "Not a folder", CHECKPOINT, d -> CheckpointFiles.open(d.resolve("nowhere"))));
 
-        String tr = "training recipe: target sparsity (issue 12)";
+        String tr = "training recipe: target sparsity";
         Path tiny = Fixtures.repo().resolve("configs/train/prosparse-tiny.yaml");
         c.add(new Case(tr, "`l1.target_sparsity: 1.5` (outside (0, 1))", USAGE, d -> Recipe.load(tiny, List.of("l1.target_sparsity=1.5"))));
         c.add(new Case(tr, "`l1.target_sparsity: 0`", USAGE, d -> Recipe.load(tiny, List.of("l1.target_sparsity=0"))));
@@ -272,7 +272,7 @@ class BadInputCatalogTest {
         c.add(new Case(tr, "`l1.lambda_max` below `l1.lambda_min`", USAGE, d -> Recipe.load(tiny,
                 List.of("l1.target_sparsity=0.9", "l1.lambda_min=1", "l1.lambda_max=0.5"))));
 
-        String cal = "calibrate (issue 12)";
+        String cal = "calibrate";
         String[] model = {"--model", Fixtures.model("tiny-llama").toString()};
         c.add(new Case(cal, "`--targets 0.9,1.2`", USAGE, d -> calibrate(d, model, "--targets", "0.9,1.2")));
         c.add(new Case(cal, "`--lambdas 0,1,2,4` (λ must be > 0)", USAGE, d -> calibrate(d, model, "--targets", "0.9",
@@ -305,7 +305,7 @@ class BadInputCatalogTest {
 
     /** Target-sparsity runs that cannot meet their target: λ held at a limit (prosparse-tiny's table, 360 ReLU steps). */
     static List<Warn> warnings() {
-        String tr = "target-sparsity controller warnings (issue 12)";
+        String tr = "target-sparsity controller warnings";
         return List.of(
                 new Warn(tr, "λ at `l1.lambda_max` for `cap_patience` steps, sparsity below the target", TargetSparsityController.class,
                         () -> drive(List.of("l1.target_sparsity=0.95", "l1.lambda_max=3", "l1.cap_patience=20"), 0.5)),
