@@ -13,16 +13,16 @@ import dev.prosparse.io.SafetensorsWriter.TensorSource;
 import dev.prosparse.util.Torch;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
 /**
  * ZeRO stage 1 AdamW (docs/distributed.md): each rank owns one shard of the flat parameter vector
  * ({@link ShardLayout}) and keeps, for that shard only, the float32 master weights and the two AdamW moments. A step:
- * {@link #reduceGradients} reduce-scatters the flattened gradients so that the rank holds the mean gradient of its
- * shard; {@link #step} runs the same fused AdamW update as the single-process optimizer on the shard, all-gathers the
- * updated shards and copies them into every parameter in place. The update is elementwise, so a sharded step equals
+ * {@link #reduceGradients} reduce-scatters the gradients so that the rank holds the mean gradient of its shard;
+ * {@link #step} runs the same fused AdamW update as the single-process optimizer on the shard, all-gathers the updated
+ * shards and copies them into every parameter in place. Both collectives run in buckets of the flat vector
+ * ({@link FlatSlices}), so no full-size flat vector ever exists (docs/distributed.md, "Memory"). The update is elementwise, so a sharded step equals
  * the single-process step with the same (mean) gradient.
  */
 public final class ZeroAdamW implements AutoCloseable {
@@ -34,10 +34,26 @@ public final class ZeroAdamW implements AutoCloseable {
     private NDArray master;     // [S] float32: this rank's shard of the weights
     private NDArray expAvg;     // [S]
     private NDArray expAvgSq;   // [S]
+    private final long part;    // elements of this rank's shard per bucket (the last bucket may be shorter)
+
+    /** 2^25 elements per collective (128 MB of float32); a bucket holds at most 8 B × bucket + 8 B × bucket / world. */
+    public static final long DEFAULT_BUCKET = 1L << 25;
 
     /** @param params the model's parameters (float32), identical on every rank when this is built */
     public ZeroAdamW(NDManager parent, Map<String, NDArray> params, Collectives group, double beta1, double beta2,
             double eps, double weightDecay) {
+        this(parent, params, group, beta1, beta2, eps, weightDecay, DEFAULT_BUCKET);
+    }
+
+    /**
+     * @param bucket elements of the flat vector moved by one collective (all ranks' parts together); the reduce-scatter,
+     *               the all-gather and the norm work bucket by bucket, so their temporaries are bounded by it
+     */
+    public ZeroAdamW(NDManager parent, Map<String, NDArray> params, Collectives group, double beta1, double beta2,
+            double eps, double weightDecay, long bucket) {
+        if (bucket < 1) {
+            throw new IllegalArgumentException("bucket " + bucket);
+        }
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
@@ -47,9 +63,9 @@ public final class ZeroAdamW implements AutoCloseable {
         this.layout = ShardLayout.of(params, group.worldSize());
         this.manager = parent.newSubManager();
         long s = layout.shardSize();
+        this.part = Math.max(1, Math.min(s, bucket / group.worldSize()));
         try (NDManager tmp = manager.newSubManager()) {
-            NDArray flat = flatten(params.values(), tmp);
-            master = flat.get(new NDIndex("{}:{}", group.rank() * s, (group.rank() + 1) * s)).duplicate();
+            master = FlatSlices.read(layout, params, group.rank() * s, (group.rank() + 1) * s, tmp);   // [S]
             master.attach(manager);
         }
         expAvg = manager.zeros(new Shape(s), DataType.FLOAT32);
@@ -70,30 +86,74 @@ public final class ZeroAdamW implements AutoCloseable {
      * null means the parameters' own gradients. The gradients read are zeroed in place for the next step's accumulation.
      */
     public NDArray reduceGradients(Map<String, NDArray> grads, NDManager scope) {
-        List<NDArray> gs = new ArrayList<>();
+        Map<String, NDArray> gs = new java.util.LinkedHashMap<>();
         for (Map.Entry<String, NDArray> e : params.entrySet()) {
             NDArray g = grads != null ? grads.get(e.getKey()) : e.getValue().getGradient();
             if (grads == null) {
                 g.attach(scope);         // gradient handles into the step's scope (docs/djl-notes.md §6)
             }
-            gs.add(g);
+            gs.put(e.getKey(), g);
         }
-        NDArray flat = flatten(gs, scope);                                    // [world·S]
+        long s = layout.shardSize();
+        int world = group.worldSize();
+        NDArray shard = scope.zeros(new Shape(s), DataType.FLOAT32);                         // [S]
+        for (long lo = 0; lo < s; lo += part) {
+            long hi = Math.min(s, lo + part);
+            // bucket: elements [lo, hi) of every rank's shard, rank by rank; its casts and buffers die with the bucket
+            try (NDManager b = scope.newSubManager()) {
+                NDList pieces = new NDList();
+                for (int r = 0; r < world; r++) {
+                    pieces.add(FlatSlices.read(layout, gs, r * s + lo, r * s + hi, b));      // [hi − lo]
+                }
+                NDArray in = world == 1 ? pieces.get(0) : NDArrays.concat(pieces);           // [world·(hi − lo)]
+                in.attach(b);
+                NDArray out = b.zeros(new Shape(hi - lo), DataType.FLOAT32);                 // [hi − lo]
+                group.reduceScatterSum(in, out);
+                shard.set(new NDIndex("{}:{}", lo, hi), out);
+            }
+        }
         {   // the gradients were read: zero them for the next step's accumulation (autograd adds into them)
             NDArray zero = Torch.scalar(scope, 0);
             Torch.noGrad(() -> {
-                gs.forEach(g -> g.set(new NDIndex("..."), zero));
+                gs.values().forEach(g -> g.set(new NDIndex("..."), zero));
                 return null;
             });
         }
-        NDArray shard = scope.zeros(new Shape(layout.shardSize()), DataType.FLOAT32);   // [S]
-        group.reduceScatterSum(flat, shard);
-        return shard.div(Torch.scalar(scope, group.worldSize()));
+        return shard.divi(Torch.scalar(scope, world));                                      // in place: the mean
     }
 
     /** Σ g² of a gradient shard as a float64 scalar: sum it over ranks for the global squared norm. */
     public static NDArray squareSum(NDArray shard) {
-        return shard.toType(DataType.FLOAT64, false).square().sum();
+        return squareSum(shard, DEFAULT_BUCKET);
+    }
+
+    /** As {@link #squareSum(NDArray)}, a float64 copy of at most {@code chunk} elements at a time. */
+    public static NDArray squareSum(NDArray shard, long chunk) {
+        long s = shard.size();
+        if (s <= chunk) {
+            return shard.toType(DataType.FLOAT64, false).square().sum();
+        }
+        NDManager scope = shard.getManager();
+        NDArray total = null;
+        for (long lo = 0; lo < s; lo += chunk) {
+            try (NDManager c = scope.newSubManager()) {
+                NDArray piece = shard.get(new NDIndex("{}:{}", lo, Math.min(s, lo + chunk)));
+                piece.attach(c);
+                NDArray sq = piece.toType(DataType.FLOAT64, false).square().sum();        // float64 scalar
+                NDArray next = total == null ? sq : total.add(sq);
+                next.attach(scope);
+                if (total != null) {
+                    total.close();
+                }
+                total = next;
+            }
+        }
+        return total;
+    }
+
+    /** Σ g² of this rank's gradient shard, chunk by chunk at the optimizer's bucket size. */
+    public NDArray shardSquareSum(NDArray shard) {
+        return squareSum(shard, part);
     }
 
     /**
@@ -102,18 +162,36 @@ public final class ZeroAdamW implements AutoCloseable {
      */
     public void step(NDArray gradShard, int t, double lr, double gradScale, NDManager scope) {
         float lrCorrected = (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
-        master.getNDArrayInternal().adamUpdate(new NDList(master, gradShard, expAvg, expAvgSq), new NDList(master),
-                (float) lr, lrCorrected, (float) weightDecay, (float) gradScale, -1f, (float) beta1, (float) beta2,
-                (float) eps, false, true);
-        NDArray all = scope.zeros(new Shape(layout.padded()), DataType.FLOAT32);         // [world·S]
-        group.allGather(master, all);
-        Torch.noGrad(() -> {
-            for (ShardLayout.Entry e : layout.entries()) {
-                NDArray part = all.get(new NDIndex("{}:{}", e.offset(), e.offset() + e.numel())).reshape(new Shape(e.shape()));
-                params.get(e.name()).set(new NDIndex("..."), part);
+        long s = layout.shardSize();
+        int world = group.worldSize();
+        for (long lo = 0; lo < s; lo += part) {
+            // the update is elementwise: run it on views of one bucket's part at a time (in place on the master and the
+            // moments), so its temporaries (the scaled gradient, the denominator) are bounded by the part
+            try (NDManager b = scope.newSubManager()) {
+                NDIndex range = new NDIndex("{}:{}", lo, Math.min(s, lo + part));
+                NDList views = new NDList(master.get(range), gradShard.get(range), expAvg.get(range), expAvgSq.get(range));
+                views.attach(b);
+                views.get(0).getNDArrayInternal().adamUpdate(views, new NDList(views.get(0)), (float) lr, lrCorrected,
+                        (float) weightDecay, (float) gradScale, -1f, (float) beta1, (float) beta2, (float) eps, false, true);
             }
-            return null;
-        });
+        }
+        for (long lo = 0; lo < s; lo += part) {
+            long hi = Math.min(s, lo + part);
+            // bucket: elements [lo, hi) of every rank's shard, gathered and written into the parameters in place
+            try (NDManager b = scope.newSubManager()) {
+                NDArray mine = master.get(new NDIndex("{}:{}", lo, hi));
+                mine.attach(b);
+                NDArray in = mine.duplicate();                                               // [hi − lo]
+                in.attach(b);
+                NDArray all = b.zeros(new Shape(world * (hi - lo)), DataType.FLOAT32);       // [world·(hi − lo)]
+                group.allGather(in, all);
+                for (int r = 0; r < world; r++) {
+                    NDArray got = all.get(new NDIndex("{}:{}", r * (hi - lo), (r + 1) * (hi - lo)));
+                    got.attach(b);
+                    FlatSlices.write(layout, params, r * s + lo, r * s + hi, got, b);
+                }
+            }
+        }
     }
 
     /** Writes this rank's moments (its real elements only) as {@link ZeroState#shardName} in {@code dir}. */
@@ -154,23 +232,6 @@ public final class ZeroAdamW implements AutoCloseable {
     private static float[] real(NDArray shard, long n) {
         float[] a = shard.toFloatArray();
         return n == a.length ? a : java.util.Arrays.copyOf(a, (int) n);
-    }
-
-    /** The arrays flattened, concatenated and zero-padded to the layout's padded length: [world·S] float32. */
-    private NDArray flatten(Collection<NDArray> arrays, NDManager scope) {
-        NDList parts = new NDList();
-        for (NDArray a : arrays) {
-            NDArray f = a.toType(DataType.FLOAT32, false).reshape(-1);
-            if (f != a) {
-                f.attach(scope);            // never the parameter itself: only the view made here
-            }
-            parts.add(f);
-        }
-        long pad = layout.padded() - layout.total();
-        if (pad > 0) {
-            parts.add(scope.zeros(new Shape(pad), DataType.FLOAT32, parts.get(0).getDevice()));
-        }
-        return NDArrays.concat(parts);
     }
 
     @Override

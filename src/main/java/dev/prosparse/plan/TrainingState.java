@@ -20,14 +20,18 @@ import java.util.List;
  *       step the device holds compute copies (float16, or float32 under fp32) and their gradients; an evaluation runs
  *       on float32 device copies of the weights (4 B per parameter on a GPU while it runs).</li>
  *   <li>Data parallel (world size &gt; 1, ZeRO-1): every rank keeps the full float32 weights (the all-gather writes
- *       into them) and, for its shard only, a float32 master copy and the moments; per step the gradients are cast to
- *       float32 and flattened into one vector of P elements for the reduce-scatter, the shard's gradient is kept as sum
- *       and mean (float32) and squared in float64 for the norm, and the all-gather fills a second vector of P elements;
- *       all of it lives until the step ends.</li>
+ *       into them) and, for its shard only, a float32 master copy and the moments; per step the rank holds its shard's
+ *       mean gradient (float32, P/N). The reduce-scatter, the all-gather, the norm and the update run bucket by bucket
+ *       ({@link #BUCKET} elements per collective), so no vector of P elements is made: a bucket of the reduce-scatter
+ *       holds each rank's part (float32), their concatenation, and one part's casts and result: 8 B × bucket + 8 B ×
+ *       part, the largest of the bucketed temporaries.</li>
  * </ul>
  */
 final class TrainingState {
     private TrainingState() {}
+
+    /** Elements of the flat vector per collective of ZeRO-1 (the sharded optimizer's default bucket). */
+    static final long BUCKET = 1L << 25;
 
     static void rows(ModelShape m, RunShape r, Place dev, List<Row> out) {
         long p = m.parameters();
@@ -63,13 +67,11 @@ final class TrainingState {
             row(out, "AdamW moments m, v (fp32)", 8, perRank, shard, dev, When.ALWAYS);
         }
         if (n > 1) {
-            if (r.fp16Mixed()) {
-                row(out, "fp32 casts of the fp16 gradients (for the flat vector)", 4, " × P", p, dev, When.STEP);
-            }
-            row(out, "flat gradient vector for the reduce-scatter (fp32)", 4, " × P", p, dev, When.STEP);
-            row(out, "gradient shard: sum and mean (fp32)", 8, perRank, shard, dev, When.STEP);
-            row(out, "gradient shard's norm: fp64 copy and square", 16, perRank, shard, dev, When.STEP);
-            row(out, "all-gather vector of the updated weights (fp32)", 4, " × P", p, dev, When.STEP);
+            row(out, "gradient shard: the mean over ranks (fp32)", 4, perRank, shard, dev, When.STEP);
+            long part = Math.max(1, Math.min(shard, BUCKET / n));         // a rank's part of one bucket
+            out.add(new Row(Kind.WORKSPACE, "ZeRO-1 bucket temporaries (reduce-scatter: parts, their concatenation, one"
+                    + " part's casts and result)", "8 B × " + n + " × " + part + " + 8 B × " + part,
+                    Sat.add(Sat.mul(8, Sat.mul(n, part)), Sat.mul(8, part)), dev, When.STEP, false));
         }
         long largest = m.largestTensor();
         out.add(new Row(Kind.WORKSPACE, "AdamW update temporaries (per tensor, fp32)", "4 × 4 B × " + largest

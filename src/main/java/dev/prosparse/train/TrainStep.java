@@ -166,7 +166,7 @@ final class TrainStep {
                         ? "offloaded (fused kernels on the host's CPU threads)" : fused ? "fused (multi-tensor kernels)" : "per tensor");
             }
             NDArray gradShard = dp != null ? dp.reduceGradients(grads, scope) : null;   // ZeRO-1: this rank's mean-gradient shard
-            NDArray gradSq = dp != null ? dev.prosparse.dist.ZeroAdamW.squareSum(gradShard)
+            NDArray gradSq = dp != null ? dp.optimizer().shardSquareSum(gradShard)
                     : fused ? AdamW.fusedSquareSum(grads.values(), scope) : AdamW.squareSum(grads.values(), scope);
             phases.mark(StepPhases.Phase.NORM);
             // the step's one read from the device: [Σ CE, Σ L1, nonzero count, Σ g²] (summed over ranks when distributed)

@@ -141,19 +141,26 @@ class MemoryPlanTest {
         // run: fp32 weights 4P (every rank) + master shard 4·P/8 + moments 8·P/8
         assertEquals(4 * params + 12 * shard, z.part(Place.DEVICE, When.ALWAYS) - GIB);
         assertEquals(38_135_027_712L, z.part(Place.DEVICE, When.ALWAYS));        // 26,953,662,464 + 10,107,623,424 + 1 GiB
-        // step: fp16 copies 2P + fp16 grads 2P + their fp32 casts 4P + flat vector 4P + all-gather vector 4P = 16P,
-        // shard sum and mean 8·P/8, its fp64 copy and square 16·P/8: 16P + 24·P/8 = 24.5 B/param with the run's 16P + 12P/8
-        assertEquals(4 * params, bytes(z, "flat gradient vector"));
-        assertEquals(4 * params, bytes(z, "all-gather vector"));
+        // step: fp16 copies 2P + fp16 grads 2P = 4P, the shard's mean gradient 4·P/8: with the run's 4P + 12·P/8,
+        // 8 + 16/8 = 10 B/param (no vector of P elements: the collectives run in buckets)
+        assertEquals(4 * shard, bytes(z, "gradient shard"));
         assertEquals(4 * shard, bytes(z, "fp32 master weights (this rank's shard)"));
-        assertEquals(24.5, z.stateBytesPerParameter(Place.DEVICE), 1e-9);
-        // peak: 38,135,027,712 + 16P 107,814,649,856 + 24·P/8 20,215,246,848 + temporaries 2,097,152,000
+        assertTrue(z.rows().stream().noneMatch(r -> r.what().contains("flat gradient vector") || r.what().contains("all-gather vector")));
+        assertEquals(10.0, z.stateBytesPerParameter(Place.DEVICE), 1e-9);
+        // bucket: 2^25 elements per collective, a rank's part 2^25/8 = 4,194,304: 8·8·4,194,304 268,435,456
+        //         + 8·4,194,304 33,554,432 = 301,989,888
+        assertEquals(301_989_888L, bytes(z, "ZeRO-1 bucket temporaries"));
+        // peak: 38,135,027,712 + 4P 26,953,662,464 + 4·P/8 3,369,207,808 + bucket 301,989,888 + temporaries 2,097,152,000
         //       + inputs 1,107,296,256 + logits 1,835,008,000 + slack 294,230,425
-        assertEquals(171_498_611_097L, z.peak(Place.DEVICE));
-        // fp32 on 8 ranks: weights 4 + grads 4 + flat 4 + all-gather 4 = 16 per parameter, master shard 4 + moments 8 +
-        // shard sum and mean 8 + fp64 norm 16 = 36 per P/8 = 4.5: 20.5 B/param
+        assertEquals(74_093_574_553L, z.peak(Place.DEVICE));
+        // fp32 on 8 ranks: weights 4 + grads 4 = 8 per parameter, master shard 4 + moments 8 + mean-gradient shard 4 =
+        // 16 per P/8 = 2: 10 B/param
         MemoryPlan f = MemoryPlan.of(llama7b(), new RunShape(1, 4096, 1, 64, false, true, false, false, true, false, 8, 1));
-        assertEquals(20.5, f.stateBytesPerParameter(Place.DEVICE), 1e-9);
+        assertEquals(10.0, f.stateBytesPerParameter(Place.DEVICE), 1e-9);
+        // a model smaller than a bucket: one part of the whole shard. tiny on 2 ranks: part = its shard
+        MemoryPlan t = MemoryPlan.of(tiny(), new RunShape(1, 16, 1, 8, true, true, false, false, true, false, 2, 1));
+        long tinyShard = (tiny().parameters() + 1) / 2;
+        assertEquals(8 * 2 * tinyShard + 8 * tinyShard, bytes(t, "ZeRO-1 bucket temporaries"));
     }
 
     @Test

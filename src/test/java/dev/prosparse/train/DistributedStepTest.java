@@ -113,10 +113,15 @@ class DistributedStepTest extends TorchTestBase {
 
     /** Steps [first, last] on {@code world} stand-in ranks with grad_accum 1; rank 0's outcome (all ranks checked equal). */
     static Outcome ranks(int world, int first, int last, Map<String, float[]> start, Path resume, Path saveTo) {
+        return ranks(world, first, last, start, resume, saveTo, ZeroAdamW.DEFAULT_BUCKET);
+    }
+
+    /** As above with {@code bucket} elements per collective (the reduce-scatter, all-gather and norm in buckets). */
+    static Outcome ranks(int world, int first, int last, Map<String, float[]> start, Path resume, Path saveTo, long bucket) {
         List<Outcome> all = LocalGroup.run(world, TIMEOUT, (Collectives c) -> {
             try (NDManager m = base.newSubManager()) {
                 Weights w = load(m, start);
-                ZeroAdamW zero = new ZeroAdamW(m, w.asMap(), c, 0.9, 0.95, 1e-8, 0.1);
+                ZeroAdamW zero = new ZeroAdamW(m, w.asMap(), c, 0.9, 0.95, 1e-8, 0.1, bucket);
                 if (resume != null) {
                     zero.load(resume);
                 }
@@ -174,6 +179,37 @@ class DistributedStepTest extends TorchTestBase {
             moved = Math.max(moved, Math.abs(before[i] - after[i]));
         }
         assertTrue(moved > 0.5 * LR && moved < 3 * LR, "largest move " + moved);
+    }
+
+    @Test
+    void smallBucketsGiveTheSameStep() {
+        // 1001 elements per collective: buckets of 500 (two ranks) and 333 (three) elements per rank, none of them
+        // aligned with a tensor's edge, so every bucket is assembled from pieces of several tensors and the padding
+        Outcome one = single(1, 2, null, null, null);
+        Outcome whole = ranks(2, 1, 2, null, null, null);
+        Outcome two = ranks(2, 1, 2, null, null, null, 1001);
+        assertSameStep(one, two);
+        for (int i = 0; i < 2; i++) {   // loss and L1 do not depend on the buckets: equal to the bit
+            assertEquals(whole.stats().get(i).lmLoss(), two.stats().get(i).lmLoss(), 0.0);
+            assertEquals(whole.stats().get(i).l1(), two.stats().get(i).l1(), 0.0);
+        }
+        // three ranks (a global batch of three): small buckets against one bucket
+        assertSameStep(ranks(3, 1, 2, null, null, null), ranks(3, 1, 2, null, null, null, 1001));
+    }
+
+    @Test
+    void chunkedSquareSumMatchesTheWholeOne() {
+        try (NDManager m = base.newSubManager()) {
+            float[] x = new float[1000];
+            double expected = 0;
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (i % 17 - 8) * 0.125f;      // exact in float32 and float64
+                expected += (double) x[i] * x[i];
+            }
+            ai.djl.ndarray.NDArray a = dev.prosparse.util.Torch.fromFloats(m, x, new ai.djl.ndarray.types.Shape(x.length));
+            assertEquals(expected, ZeroAdamW.squareSum(a, 7).getDouble(), 0.0);
+            assertEquals(expected, ZeroAdamW.squareSum(a, 1000).getDouble(), 0.0);
+        }
     }
 
     @Test
