@@ -3,6 +3,7 @@ package dev.prosparse.report;
 import dev.prosparse.report.Charts.Line;
 import dev.prosparse.report.Charts.Region;
 import dev.prosparse.report.Charts.Series;
+import java.awt.Color;
 import java.util.ArrayList;
 import java.util.List;
 import org.knowm.xchart.AnnotationLine;
@@ -11,10 +12,15 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.Marker;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /** Builds the XChart line chart of a {@link Line} spec: axes, ranges with headroom, series, stage regions. */
 final class LineChart {
+    /** Marker shapes of a two-axis chart: the n-th series of each axis shares one. */
+    private static final Marker[] SHAPES = {SeriesMarkers.CIRCLE, SeriesMarkers.SQUARE, SeriesMarkers.DIAMOND,
+        SeriesMarkers.TRIANGLE_UP};
+
     private LineChart() {}
 
     static XYChart line(Line spec, int width, int height) {
@@ -32,12 +38,18 @@ final class LineChart {
             c.setYAxisGroupTitle(1, spec.y2Title());
             s.setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
         }
+        boolean twoAxes = spec.series().stream().anyMatch(Series::rightAxis);
+        if (twoAxes) {                                   // each axis in its series' colour family
+            s.setYAxisGroupTitleColor(0, ChartStyle.LEFT_FAMILY[0]);
+            s.setYAxisGroupTitleColor(1, ChartStyle.RIGHT_FAMILY[0]);
+            s.setYAxisGroupTickLabelsColorMap(0, ChartStyle.LEFT_FAMILY[0]);
+            s.setYAxisGroupTickLabelsColorMap(1, ChartStyle.RIGHT_FAMILY[0]);
+        }
         double[] range = yRange(spec);
         if (range != null) {
             s.setYAxisMin(0, range[0]);
             s.setYAxisMax(0, range[1]);
         }
-        boolean twoAxes = spec.series().stream().anyMatch(Series::rightAxis);
         if (!spec.logY() && !twoAxes) {
             // (XChart 3.8.8 formats the right axis with the left axis' pattern, so only one-axis charts get one)
             s.setYAxisDecimalPattern(ChartStyle.decimalPattern(range != null ? range[1] - range[0] : span(spec.series(), false)));
@@ -59,7 +71,9 @@ final class LineChart {
                 s.setYAxisMax(1, hi + 0.14 * pad);
             }
         }
+        int[] onAxis = new int[2];                            // series so far on the left and on the right axis
         for (Series ser : spec.series()) {
+            int k = onAxis[ser.rightAxis() ? 1 : 0]++;
             if (ser.x().length == 0) {
                 continue;
             }
@@ -67,8 +81,13 @@ final class LineChart {
             XYSeries xs = c.addSeries(ser.name(), xy[0], xy[1]);
             // dots where the data is sparse, so that a straight segment is not mistaken for measured values
             boolean dots = ser.markers() || !ser.faint() && xy[0].length > 1 && ser.x().length <= 40;
-            xs.setMarker(dots ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+            xs.setMarker(dots ? (twoAxes ? SHAPES[k % SHAPES.length] : SeriesMarkers.CIRCLE) : SeriesMarkers.NONE);
             xs.setLineWidth(ser.faint() ? 1f : 2f);
+            if (twoAxes) {
+                Color[] family = ser.rightAxis() ? ChartStyle.RIGHT_FAMILY : ChartStyle.LEFT_FAMILY;
+                xs.setLineColor(family[k % family.length]);
+                xs.setMarkerColor(family[k % family.length]);
+            }
             if (ser.rightAxis()) {
                 xs.setYAxisGroup(1);
             }
@@ -88,7 +107,7 @@ final class LineChart {
         return c;
     }
 
-    /** Stage boundaries as dashed vertical lines, with the stage's name (or number, if it does not fit) on top. */
+    /** Stage boundaries as dashed vertical lines, each stage labelled on top ({@link #stageLabel}). */
     private static void regions(XYChart c, List<Region> regions, double[] yRange, boolean logY, int width) {
         double x0 = regions.get(0).from(), x1 = regions.get(regions.size() - 1).to();
         double span = Math.max(x1 - x0, 1e-9);
@@ -101,12 +120,27 @@ final class LineChart {
                 c.addAnnotation(new AnnotationLine(r.to(), true, false));
             }
             double px = (r.to() - r.from()) / span * plotPx;
-            String label = r.name().length() * 6.5 + 8 <= px ? r.name()
-                    : String.valueOf(i + 1).length() * 6.5 + 4 <= px ? String.valueOf(i + 1) : "";
+            String label = stageLabel(r.name(), i, px);
             if (!label.isEmpty()) {
                 c.addAnnotation(new AnnotationText(label, (r.from() + r.to()) / 2, yText, false));
             }
         }
+    }
+
+    /**
+     * The label of stage {@code index} (0-based) over {@code px} pixels: its name where it fits, else
+     * "stage N" (1-based, as the run summary's {@code #} column), else "sN" where the stage is narrower still,
+     * else nothing. Never a bare number, which reads as a value.
+     */
+    static String stageLabel(String name, int index, double px) {
+        String numbered = "stage " + (index + 1);
+        String tiny = "s" + (index + 1);
+        for (String label : List.of(name, numbered, tiny)) {
+            if (label.length() * 6.5 + 6 <= px) {
+                return label;
+            }
+        }
+        return "";
     }
 
     /**

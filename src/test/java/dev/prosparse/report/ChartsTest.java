@@ -1,6 +1,7 @@
 package dev.prosparse.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.GraphicsEnvironment;
@@ -11,8 +12,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
 
 /** Charts render headless, as PNG of the expected size and as SVG. */
 class ChartsTest {
@@ -30,6 +36,11 @@ class ChartsTest {
     static Charts.Bars bars() {
         return new Charts.Bars("Sparsity per layer", "decoder layer", "zero fraction of x1 (%)", List.of("0", "1", "2"),
                 List.of("a", "b"), List.of(new double[] {48.7, 65.2, 63.9}, new double[] {50.9, 83.3, 84.1}), 100.0);
+    }
+
+    @BeforeAll
+    static void headless() {
+        Charts.svgText(bars());              // Charts' initializer: headless AWT and the shipped font, before XChart
     }
 
     static BufferedImage decode(byte[] png) throws IOException {
@@ -80,6 +91,62 @@ class ChartsTest {
     void flatRunsKeepTheirEnds() {
         double[][] xy = LineChart.dropFlatRuns(new double[] {0, 1, 2, 3, 4, 5}, new double[] {0, 0, 0, 1, 1, 2});
         assertEquals(List.of(0.0, 2.0, 3.0, 4.0, 5.0), java.util.Arrays.stream(xy[0]).boxed().toList());
+    }
+
+    @Test
+    void shortStagesAreLabelledAsStagesNotBareNumbers() {
+        // widths by hand: 6.5 px a character plus 6 px
+        assertEquals("l1-warmup", LineChart.stageLabel("l1-warmup", 2, 100));      // 64.5 px
+        assertEquals("stage 3", LineChart.stageLabel("l1-warmup", 2, 60));         // 51.5 px
+        assertEquals("s3", LineChart.stageLabel("l1-warmup", 2, 20));              // 19 px
+        assertEquals("", LineChart.stageLabel("l1-warmup", 2, 10));
+        for (double px = 1; px < 200; px += 1) {
+            assertFalse(LineChart.stageLabel("a-long-stage-name", 11, px).matches("\\d+"), "bare number at " + px + " px");
+        }
+    }
+
+    /** Two models' sweep: sparsity on the left axis, perplexity on the right, long names. */
+    static Charts.Line twoAxisSweep() {
+        double[] t = {0, 0.005, 0.01, 0.02};
+        return new Charts.Line("Threshold sweep", "fatrelu threshold", "zero fraction of x1 (%)", "perplexity", List.of(
+                Charts.Series.of("checkpoints/runs/first-run/final: sparsity (left)", t, new double[] {60, 70, 80, 85}).withMarkers(),
+                Charts.Series.of("checkpoints/runs/first-run/final: perplexity (right)", t, new double[] {100, 104, 110, 130})
+                        .withMarkers().right(),
+                Charts.Series.of("checkpoints/runs/second-run/final: sparsity (left)", t, new double[] {55, 66, 77, 83})
+                        .withMarkers(),
+                Charts.Series.of("checkpoints/runs/second-run/final: perplexity (right)", t, new double[] {98, 101, 108, 125})
+                        .withMarkers().right()),
+                List.of(), false, null, null, true);
+    }
+
+    @Test
+    void twoAxisChartColoursEachAxisInOneFamilyAndKeepsTheLegendOffTheSide() throws IOException {
+        XYChart c = LineChart.line(twoAxisSweep(), Charts.WIDTH, Charts.HEIGHT);
+        List<java.awt.Color> left = List.of(ChartStyle.LEFT_FAMILY), right = List.of(ChartStyle.RIGHT_FAMILY);
+        for (XYSeries ser : c.getSeriesMap().values()) {
+            List<java.awt.Color> family = ser.getYAxisGroup() == 1 ? right : left;
+            assertTrue(family.contains(ser.getLineColor()), ser.getName() + ": " + ser.getLineColor());
+        }
+        assertEquals(ChartStyle.LEFT_FAMILY[0], c.getStyler().getYAxisGroupTitleColor(0));
+        assertEquals(ChartStyle.RIGHT_FAMILY[0], c.getStyler().getYAxisGroupTitleColor(1));
+        // the four names do not fit one line: one per line under the plot, not a column eating the width
+        assertEquals(Styler.LegendPosition.OutsideS, c.getStyler().getLegendPosition());
+        assertEquals(Charts.WIDTH, decode(Charts.png(twoAxisSweep())).getWidth());
+    }
+
+    @Test
+    void legendPlacement() {
+        Styler s = new XYChartBuilder().build().getStyler();
+        ChartStyle.legend(s, List.of("train CE", "eval CE"), Charts.WIDTH);
+        assertEquals(List.of(Styler.LegendPosition.OutsideS, Styler.LegendLayout.Horizontal),
+                List.of(s.getLegendPosition(), s.getLegendLayout()));
+        List<String> layers = new java.util.ArrayList<>();
+        for (int l = 0; l < 16; l++) {
+            layers.add("layer " + l);                 // 16 × (7 × 8 + 45) px: more than a line; 106 px wide as a column
+        }
+        ChartStyle.legend(s, layers, Charts.WIDTH);
+        assertEquals(List.of(Styler.LegendPosition.OutsideE, Styler.LegendLayout.Vertical),
+                List.of(s.getLegendPosition(), s.getLegendLayout()));
     }
 
     static int distinctColours(BufferedImage img) {
