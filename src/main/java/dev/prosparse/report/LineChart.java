@@ -107,40 +107,54 @@ final class LineChart {
         return c;
     }
 
-    /** Stage boundaries as dashed vertical lines, each stage labelled on top ({@link #stageLabel}). */
+    /** Stage boundaries as dashed vertical lines, each stage labelled on top ({@link #stageLabels}). */
     private static void regions(XYChart c, List<Region> regions, double[] yRange, boolean logY, int width) {
-        double x0 = regions.get(0).from(), x1 = regions.get(regions.size() - 1).to();
-        double span = Math.max(x1 - x0, 1e-9);
+        for (int i = 0; i < regions.size() - 1; i++) {
+            c.addAnnotation(new AnnotationLine(regions.get(i).to(), true, false));
+        }
         double plotPx = width - 170;                                   // axis titles, ticks and padding
-        double yText = logY ? Math.exp(Math.log(yRange[0]) + 0.955 * (Math.log(yRange[1]) - Math.log(yRange[0])))
-                : yRange[0] + 0.955 * (yRange[1] - yRange[0]);
-        for (int i = 0; i < regions.size(); i++) {
-            Region r = regions.get(i);
-            if (i < regions.size() - 1) {
-                c.addAnnotation(new AnnotationLine(r.to(), true, false));
-            }
-            double px = (r.to() - r.from()) / span * plotPx;
-            String label = stageLabel(r.name(), i, px);
-            if (!label.isEmpty()) {
-                c.addAnnotation(new AnnotationText(label, (r.from() + r.to()) / 2, yText, false));
-            }
+        for (StageLabel l : stageLabels(regions, plotPx)) {
+            double f = 0.955 - 0.05 * l.row();                         // the top row, or the one under it
+            double y = logY ? Math.exp(Math.log(yRange[0]) + f * (Math.log(yRange[1]) - Math.log(yRange[0])))
+                    : yRange[0] + f * (yRange[1] - yRange[0]);
+            c.addAnnotation(new AnnotationText(l.text(), l.x(), y, false));
         }
     }
 
+    /** A stage's label: its text, centred at {@code x} (data units), on row 0 (top) or 1. */
+    record StageLabel(String text, double x, int row) {}
+
     /**
-     * The label of stage {@code index} (0-based) over {@code px} pixels: its name where it fits, else
-     * "stage N" (1-based, as the run summary's {@code #} column), else "sN" where the stage is narrower still,
-     * else nothing. Never a bare number, which reads as a value.
+     * The stage labels over a plot {@code plotPx} wide (6.5 px a character): a stage's name where it fits the stage;
+     * else "stage N" (1-based, as the run summary's {@code #} column), which may overhang its narrow stage, on the
+     * top row or the one under it, wherever it overlaps no other label; else "sN"; else nothing. Never a bare
+     * number, which reads as a value.
      */
-    static String stageLabel(String name, int index, double px) {
-        String numbered = "stage " + (index + 1);
-        String tiny = "s" + (index + 1);
-        for (String label : List.of(name, numbered, tiny)) {
-            if (label.length() * 6.5 + 6 <= px) {
-                return label;
+    static List<StageLabel> stageLabels(List<Region> regions, double plotPx) {
+        double x0 = regions.get(0).from(), span = Math.max(regions.get(regions.size() - 1).to() - x0, 1e-9);
+        List<List<double[]>> taken = List.of(new ArrayList<>(), new ArrayList<>());   // [from, to] px, per row
+        StageLabel[] out = new StageLabel[regions.size()];
+        for (int pass = 0; pass < 2; pass++) {                 // names that fit first, then the numbered ones
+            for (int i = 0; i < regions.size(); i++) {
+                Region r = regions.get(i);
+                double mid = ((r.from() + r.to()) / 2 - x0) / span * plotPx;
+                double px = (r.to() - r.from()) / span * plotPx;
+                List<String> texts = pass == 0 ? List.of(r.name()) : List.of("stage " + (i + 1), "s" + (i + 1));
+                for (String t : texts) {
+                    double w = t.length() * 6.5 + 6;
+                    for (int row = 0; row < 2 && out[i] == null; row++) {
+                        double from = mid - w / 2, to = mid + w / 2;
+                        boolean ok = pass == 0 ? row == 0 && w <= px
+                                : from >= 0 && to <= plotPx && taken.get(row).stream().noneMatch(o -> from < o[1] && o[0] < to);
+                        if (ok) {
+                            out[i] = new StageLabel(t, (r.from() + r.to()) / 2, row);
+                            taken.get(row).add(new double[] {from, to});
+                        }
+                    }
+                }
             }
         }
-        return "";
+        return java.util.Arrays.stream(out).filter(java.util.Objects::nonNull).toList();
     }
 
     /**

@@ -95,14 +95,25 @@ class ChartsTest {
 
     @Test
     void shortStagesAreLabelledAsStagesNotBareNumbers() {
-        // widths by hand: 6.5 px a character plus 6 px
-        assertEquals("l1-warmup", LineChart.stageLabel("l1-warmup", 2, 100));      // 64.5 px
-        assertEquals("stage 3", LineChart.stageLabel("l1-warmup", 2, 60));         // 51.5 px
-        assertEquals("s3", LineChart.stageLabel("l1-warmup", 2, 20));              // 19 px
-        assertEquals("", LineChart.stageLabel("l1-warmup", 2, 10));
-        for (double px = 1; px < 200; px += 1) {
-            assertFalse(LineChart.stageLabel("a-long-stage-name", 11, px).matches("\\d+"), "bare number at " + px + " px");
+        // 300 steps over 790 px (2.63 px a step); widths by hand: 6.5 px a character plus 6 px
+        List<Charts.Region> stages = List.of(new Charts.Region(0, 100, "relu-swap"), new Charts.Region(100, 110, "l1-warmup"),
+                new Charts.Region(110, 115, "ramp"), new Charts.Region(115, 300, "l1-hold"));
+        // relu-swap: 64.5 px in 263 px; stage 2 (26 px): "stage 2" 51.5 px centred at 276.5 px, clear of relu-swap
+        // [99, 164]; stage 3 (13 px) centred at 296 px overlaps it, so one row down
+        assertEquals(List.of(new LineChart.StageLabel("relu-swap", 50, 0), new LineChart.StageLabel("stage 2", 105, 0),
+                new LineChart.StageLabel("stage 3", 112.5, 1), new LineChart.StageLabel("l1-hold", 207.5, 0)),
+                sorted(LineChart.stageLabels(stages, 790)));
+        List<Charts.Region> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            many.add(new Charts.Region(i, i + 1, "stage-name-" + i));
         }
+        for (LineChart.StageLabel l : LineChart.stageLabels(many, 790)) {
+            assertFalse(l.text().matches("\\d+"), "a bare number: " + l);
+        }
+    }
+
+    static List<LineChart.StageLabel> sorted(List<LineChart.StageLabel> labels) {
+        return labels.stream().sorted(java.util.Comparator.comparingDouble(LineChart.StageLabel::x)).toList();
     }
 
     /** Two models' sweep: sparsity on the left axis, perplexity on the right, long names. */
