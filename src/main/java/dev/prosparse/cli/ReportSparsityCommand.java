@@ -114,22 +114,27 @@ public final class ReportSparsityCommand implements Callable<Integer> {
         }
         DeviceSetup.select(spec, threads, "--device");
         List<SparsityReport> reports = SparsityRun.runAll(req);
-        String trainingFree = budget == null ? "" : dev.prosparse.report.TrainingFreeOutput.render(
-                dev.prosparse.sparsity.TrainingFreeRun.run(req, reports, budget));
+        dev.prosparse.sparsity.TrainingFreeRun.Table freeTable = budget == null ? null
+                : dev.prosparse.sparsity.TrainingFreeRun.run(req, reports, budget);
         SparsityOutput output = new SparsityOutput(reports, thresholds != null);
+        SparsityOutput.Format onStdout = formats != null && formats.size() == 1 && formats.iterator().next().printable()
+                ? formats.iterator().next() : SparsityOutput.Format.TEXT;
+        // plain text on the terminal, Markdown only where Markdown was asked for (and in its .md file)
+        String trainingFree = freeTable == null ? "" : onStdout == SparsityOutput.Format.MD
+                ? dev.prosparse.report.TrainingFreeOutput.markdown(freeTable)
+                : dev.prosparse.report.TrainingFreeOutput.text(freeTable);
         if (out != null) {
             Set<SparsityOutput.Format> write = formats == null ? EnumSet.allOf(SparsityOutput.Format.class) : formats;
             for (Path p : output.writeAll(out, write)) {
                 LOG.info("wrote {}", p);
             }
-            SparsityOutput.Format shown = formats != null && formats.size() == 1 && formats.iterator().next().printable()
-                    ? formats.iterator().next() : SparsityOutput.Format.TEXT;
-            System.out.print(output.render(shown));
-            if (!trainingFree.isEmpty()) {
-                dev.prosparse.util.AtomicFiles.writeString(out.resolve(dev.prosparse.report.TrainingFreeOutput.FILE), trainingFree);
+            System.out.print(output.render(onStdout));
+            if (freeTable != null) {
+                dev.prosparse.util.AtomicFiles.writeString(out.resolve(dev.prosparse.report.TrainingFreeOutput.FILE),
+                        dev.prosparse.report.TrainingFreeOutput.markdown(freeTable));
             }
         } else {
-            System.out.print(output.render(formats == null ? SparsityOutput.Format.TEXT : formats.iterator().next()));
+            System.out.print(output.render(onStdout));
         }
         System.out.print(trainingFree);
         System.out.flush();

@@ -16,6 +16,16 @@ final class ChartStyle {
         new Color(204, 121, 167), new Color(230, 159, 0), new Color(86, 180, 233), new Color(0, 0, 0),
         new Color(148, 103, 189), new Color(140, 86, 75), new Color(127, 127, 127)};
 
+    /**
+     * Two-axis charts: every series on the left axis takes a shade of blue, every series on the right axis a shade
+     * of orange, and each axis' title and tick labels take its family's first colour, so a line's colour says which
+     * axis it is read on. The n-th series of each axis shares a marker shape (one model of a sweep: both its lines).
+     */
+    static final Color[] LEFT_FAMILY = {new Color(0, 114, 178), new Color(86, 180, 233), new Color(0, 62, 110),
+        new Color(110, 140, 200)};
+    static final Color[] RIGHT_FAMILY = {new Color(213, 94, 0), new Color(230, 159, 0), new Color(140, 50, 0),
+        new Color(240, 120, 100)};
+
     static void style(Styler s) {
         s.setChartBackgroundColor(Color.WHITE);
         s.setPlotBackgroundColor(Color.WHITE);
@@ -44,15 +54,27 @@ final class ChartStyle {
         s.setLocale(Locale.ROOT);
     }
 
-    /** A horizontal legend under the plot when it fits on one line, else a vertical one on the right. */
+    /**
+     * A compact legend that leaves the plot most of the width: one line under the plot when the names fit on it;
+     * else a narrow column on the right when the names are short (at most a fifth of the width, e.g. "layer 12");
+     * else one name per line under the plot.
+     */
     static void legend(Styler s, List<String> names, int width) {
-        int px = 0;
+        int row = 0, longest = 0;
         for (String n : names) {
-            px += n.length() * 7 + 45;
+            row += n.length() * 7 + 45;
+            longest = Math.max(longest, n.length());
         }
-        boolean fits = px <= width - 40;
-        s.setLegendPosition(fits ? Styler.LegendPosition.OutsideS : Styler.LegendPosition.OutsideE);
-        s.setLegendLayout(fits ? Styler.LegendLayout.Horizontal : Styler.LegendLayout.Vertical);
+        if (row <= width - 40) {
+            s.setLegendPosition(Styler.LegendPosition.OutsideS);
+            s.setLegendLayout(Styler.LegendLayout.Horizontal);
+        } else if (longest * 7 + 50 <= width / 5) {
+            s.setLegendPosition(Styler.LegendPosition.OutsideE);
+            s.setLegendLayout(Styler.LegendLayout.Vertical);
+        } else {
+            s.setLegendPosition(Styler.LegendPosition.OutsideS);
+            s.setLegendLayout(Styler.LegendLayout.Vertical);
+        }
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.prosparse.report;
 import dev.prosparse.report.Charts.Line;
 import dev.prosparse.report.Charts.Region;
 import dev.prosparse.report.Charts.Series;
+import java.awt.Color;
 import java.util.ArrayList;
 import java.util.List;
 import org.knowm.xchart.AnnotationLine;
@@ -11,10 +12,15 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.Marker;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /** Builds the XChart line chart of a {@link Line} spec: axes, ranges with headroom, series, stage regions. */
 final class LineChart {
+    /** Marker shapes of a two-axis chart: the n-th series of each axis shares one. */
+    private static final Marker[] SHAPES = {SeriesMarkers.CIRCLE, SeriesMarkers.SQUARE, SeriesMarkers.DIAMOND,
+        SeriesMarkers.TRIANGLE_UP};
+
     private LineChart() {}
 
     static XYChart line(Line spec, int width, int height) {
@@ -32,12 +38,18 @@ final class LineChart {
             c.setYAxisGroupTitle(1, spec.y2Title());
             s.setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
         }
+        boolean twoAxes = spec.series().stream().anyMatch(Series::rightAxis);
+        if (twoAxes) {                                   // each axis in its series' colour family
+            s.setYAxisGroupTitleColor(0, ChartStyle.LEFT_FAMILY[0]);
+            s.setYAxisGroupTitleColor(1, ChartStyle.RIGHT_FAMILY[0]);
+            s.setYAxisGroupTickLabelsColorMap(0, ChartStyle.LEFT_FAMILY[0]);
+            s.setYAxisGroupTickLabelsColorMap(1, ChartStyle.RIGHT_FAMILY[0]);
+        }
         double[] range = yRange(spec);
         if (range != null) {
             s.setYAxisMin(0, range[0]);
             s.setYAxisMax(0, range[1]);
         }
-        boolean twoAxes = spec.series().stream().anyMatch(Series::rightAxis);
         if (!spec.logY() && !twoAxes) {
             // (XChart 3.8.8 formats the right axis with the left axis' pattern, so only one-axis charts get one)
             s.setYAxisDecimalPattern(ChartStyle.decimalPattern(range != null ? range[1] - range[0] : span(spec.series(), false)));
@@ -59,7 +71,9 @@ final class LineChart {
                 s.setYAxisMax(1, hi + 0.14 * pad);
             }
         }
+        int[] onAxis = new int[2];                            // series so far on the left and on the right axis
         for (Series ser : spec.series()) {
+            int k = onAxis[ser.rightAxis() ? 1 : 0]++;
             if (ser.x().length == 0) {
                 continue;
             }
@@ -67,8 +81,13 @@ final class LineChart {
             XYSeries xs = c.addSeries(ser.name(), xy[0], xy[1]);
             // dots where the data is sparse, so that a straight segment is not mistaken for measured values
             boolean dots = ser.markers() || !ser.faint() && xy[0].length > 1 && ser.x().length <= 40;
-            xs.setMarker(dots ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+            xs.setMarker(dots ? (twoAxes ? SHAPES[k % SHAPES.length] : SeriesMarkers.CIRCLE) : SeriesMarkers.NONE);
             xs.setLineWidth(ser.faint() ? 1f : 2f);
+            if (twoAxes) {
+                Color[] family = ser.rightAxis() ? ChartStyle.RIGHT_FAMILY : ChartStyle.LEFT_FAMILY;
+                xs.setLineColor(family[k % family.length]);
+                xs.setMarkerColor(family[k % family.length]);
+            }
             if (ser.rightAxis()) {
                 xs.setYAxisGroup(1);
             }
@@ -88,25 +107,54 @@ final class LineChart {
         return c;
     }
 
-    /** Stage boundaries as dashed vertical lines, with the stage's name (or number, if it does not fit) on top. */
+    /** Stage boundaries as dashed vertical lines, each stage labelled on top ({@link #stageLabels}). */
     private static void regions(XYChart c, List<Region> regions, double[] yRange, boolean logY, int width) {
-        double x0 = regions.get(0).from(), x1 = regions.get(regions.size() - 1).to();
-        double span = Math.max(x1 - x0, 1e-9);
+        for (int i = 0; i < regions.size() - 1; i++) {
+            c.addAnnotation(new AnnotationLine(regions.get(i).to(), true, false));
+        }
         double plotPx = width - 170;                                   // axis titles, ticks and padding
-        double yText = logY ? Math.exp(Math.log(yRange[0]) + 0.955 * (Math.log(yRange[1]) - Math.log(yRange[0])))
-                : yRange[0] + 0.955 * (yRange[1] - yRange[0]);
-        for (int i = 0; i < regions.size(); i++) {
-            Region r = regions.get(i);
-            if (i < regions.size() - 1) {
-                c.addAnnotation(new AnnotationLine(r.to(), true, false));
-            }
-            double px = (r.to() - r.from()) / span * plotPx;
-            String label = r.name().length() * 6.5 + 8 <= px ? r.name()
-                    : String.valueOf(i + 1).length() * 6.5 + 4 <= px ? String.valueOf(i + 1) : "";
-            if (!label.isEmpty()) {
-                c.addAnnotation(new AnnotationText(label, (r.from() + r.to()) / 2, yText, false));
+        for (StageLabel l : stageLabels(regions, plotPx)) {
+            double f = 0.955 - 0.05 * l.row();                         // the top row, or the one under it
+            double y = logY ? Math.exp(Math.log(yRange[0]) + f * (Math.log(yRange[1]) - Math.log(yRange[0])))
+                    : yRange[0] + f * (yRange[1] - yRange[0]);
+            c.addAnnotation(new AnnotationText(l.text(), l.x(), y, false));
+        }
+    }
+
+    /** A stage's label: its text, centred at {@code x} (data units), on row 0 (top) or 1. */
+    record StageLabel(String text, double x, int row) {}
+
+    /**
+     * The stage labels over a plot {@code plotPx} wide (6.5 px a character): a stage's name where it fits the stage;
+     * else "stage N" (1-based, as the run summary's {@code #} column), which may overhang its narrow stage, on the
+     * top row or the one under it, wherever it overlaps no other label; else "sN"; else nothing. Never a bare
+     * number, which reads as a value.
+     */
+    static List<StageLabel> stageLabels(List<Region> regions, double plotPx) {
+        double x0 = regions.get(0).from(), span = Math.max(regions.get(regions.size() - 1).to() - x0, 1e-9);
+        List<List<double[]>> taken = List.of(new ArrayList<>(), new ArrayList<>());   // [from, to] px, per row
+        StageLabel[] out = new StageLabel[regions.size()];
+        for (int pass = 0; pass < 2; pass++) {                 // names that fit first, then the numbered ones
+            for (int i = 0; i < regions.size(); i++) {
+                Region r = regions.get(i);
+                double mid = ((r.from() + r.to()) / 2 - x0) / span * plotPx;
+                double px = (r.to() - r.from()) / span * plotPx;
+                List<String> texts = pass == 0 ? List.of(r.name()) : List.of("stage " + (i + 1), "s" + (i + 1));
+                for (String t : texts) {
+                    double w = t.length() * 6.5 + 6;
+                    for (int row = 0; row < 2 && out[i] == null; row++) {
+                        double from = mid - w / 2, to = mid + w / 2;
+                        boolean ok = pass == 0 ? row == 0 && w <= px
+                                : from >= 0 && to <= plotPx && taken.get(row).stream().noneMatch(o -> from < o[1] && o[0] < to);
+                        if (ok) {
+                            out[i] = new StageLabel(t, (r.from() + r.to()) / 2, row);
+                            taken.get(row).add(new double[] {from, to});
+                        }
+                    }
+                }
             }
         }
+        return java.util.Arrays.stream(out).filter(java.util.Objects::nonNull).toList();
     }
 
     /**

@@ -93,16 +93,32 @@ final class ReportLabels {
         }
     }
 
-    /** Column titles of the per-layer tables: the threshold in a sweep of one model, else the label or #i. */
+    /** The widest label a per-layer table takes as a column title. */
+    static final int MAX_HEAD = 24;
+
+    /**
+     * Column titles of the per-layer tables: the threshold in a sweep of one model, else the labels; when any label
+     * is wider than {@link #MAX_HEAD}, every column is titled by its row in the summary table ({@code #1}, {@code #2},
+     * ...), never a mix of the two.
+     */
     static List<String> columnHeads(List<SparsityReport> reports, boolean sweep) {
         List<String> labels = labels(reports);
         List<String> out = new ArrayList<>();
         boolean oneModel = byModel(reports).size() == 1;
         for (int i = 0; i < reports.size(); i++) {
-            String h = sweep && oneModel ? "t=" + param(reports.get(i).activationParam()) : labels.get(i);
-            out.add(h.length() <= 24 ? h : "#" + (i + 1));
+            out.add(sweep && oneModel ? "t=" + param(reports.get(i).activationParam()) : labels.get(i));
+        }
+        if (out.stream().anyMatch(h -> h.length() > MAX_HEAD)) {
+            for (int i = 0; i < out.size(); i++) {
+                out.set(i, "#" + (i + 1));
+            }
         }
         return out;
+    }
+
+    /** Whether {@link #columnHeads} titled the columns by summary row ({@code #1}, {@code #2}, ...). */
+    static boolean numbered(List<String> heads) {
+        return heads.stream().allMatch(h -> h.matches("#\\d+"));
     }
 
     /** The evaluation data in one line: source, hash, size, windows. */

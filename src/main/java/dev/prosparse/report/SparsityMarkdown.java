@@ -53,9 +53,10 @@ final class SparsityMarkdown {
                 : "Models:\n\n" + models.toString().replaceAll(" = (.*)", ": `$1`") + "\n");
         new SummaryTable(reports, sweep).markdown(b);
         List<String> heads = ReportLabels.columnHeads(reports, sweep);
-        b.append("\nZero fraction per layer:\n\n");
+        String key = ReportLabels.numbered(heads) ? " (columns: # of the table above)" : "";
+        b.append("\nZero fraction per layer").append(key).append(":\n\n");
         LayerTable.acrossReports(reports, heads, SparsityResult::zeroFraction, SparsityResult::zeroFraction, 4).markdown(b);
-        b.append("\nMean |x1| of the active entries per layer:\n\n");
+        b.append("\nMean |x1| of the active entries per layer").append(key).append(":\n\n");
         LayerTable.acrossReports(reports, heads, SparsityResult::meanAbsActive, SparsityResult::meanAbsActive, 5)
                 .markdown(b);
     }

@@ -36,9 +36,10 @@ final class SparsityText {
         b.append(sweep ? "threshold sweep: one full evaluation per threshold\n\n" : "\n");
         new SummaryTable(reports, sweep).text(b);
         List<String> heads = ReportLabels.columnHeads(reports, sweep);
-        b.append("\nzero fraction of x1 per layer\n");
+        String key = ReportLabels.numbered(heads) ? " (columns: # of the table above)" : "";
+        b.append("\nzero fraction of x1 per layer").append(key).append('\n');
         LayerTable.acrossReports(reports, heads, SparsityResult::zeroFraction, SparsityResult::zeroFraction, 4).text(b);
-        b.append("\nmean |x1| of the active (non-zero) entries per layer\n");
+        b.append("\nmean |x1| of the active (non-zero) entries per layer").append(key).append('\n');
         LayerTable.acrossReports(reports, heads, SparsityResult::meanAbsActive, SparsityResult::meanAbsActive, 5).text(b);
         return b.toString();
     }

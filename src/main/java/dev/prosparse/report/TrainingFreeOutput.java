@@ -13,14 +13,25 @@ import java.util.Locale;
  * The {@code --ppl-budget} table: one row per checkpoint and way of getting sparsity — as evaluated (for a trained
  * checkpoint: its training), with |x1| thresholds (PPL-p%), with CATS thresholds — all on the same windows, perplexity
  * against the checkpoint's own "as is" (the budget) and against one baseline (the source a trained checkpoint came from,
- * else --model). A Markdown table, also readable in a terminal; below it each method's level and per-layer thresholds.
+ * else --model). Aligned plain text for the terminal, Markdown for the file; below it each method's level and per-layer
+ * thresholds.
  */
 public final class TrainingFreeOutput {
     public static final String FILE = "sparsity-ppl-budget.md";
 
     private TrainingFreeOutput() {}
 
-    public static String render(TrainingFreeRun.Table table) {
+    /** The table as aligned plain text, for the terminal ({@code --format text}). */
+    public static String text(TrainingFreeRun.Table table) {
+        return render(table, false);
+    }
+
+    /** The table in Markdown, for {@link #FILE} and {@code --format md}. */
+    public static String markdown(TrainingFreeRun.Table table) {
+        return render(table, true);
+    }
+
+    private static String render(TrainingFreeRun.Table table, boolean md) {
         List<TrainingFreeRun.Row> rows = table.rows();
         Map<String, String> names = ReportLabels.modelNames(rows.stream().map(r -> r.plain().modelPath()).distinct().toList());
         TrainingFreeRun.Row base = rows.get(table.baseline());
@@ -32,8 +43,9 @@ public final class TrainingFreeOutput {
                 + " × %d tokens of %s%n(training-free: per-layer thresholds at one quantile level found by bisection;"
                 + " quantiles from the first %d windows)%n%n", budget, w.count(), w.seqLen(), base.plain().dataSource(),
                 Math.min(TrainingFreeRun.CALIBRATION_WINDOWS, w.count())));
-        b.append("| model | sparsity from | sparsity | perplexity | PPL vs. its as is | PPL vs. ").append(baseName)
-                .append(" as is |\n|---|---|---|---|---|---|\n");
+        List<List<String>> cells = new ArrayList<>();
+        cells.add(List.of("model", "sparsity from", "sparsity", "perplexity", "PPL vs. its as is",
+                "PPL vs. " + baseName + " as is"));
         double basePpl = base.plain().result().perplexity();
         List<TrainingFreeRun.Row> ordered = new ArrayList<>();
         ordered.add(base);
@@ -43,9 +55,14 @@ public final class TrainingFreeOutput {
             SparsityResult plain = r.plain().result();
             String asIs = r.source() >= 0 ? "trained from " + names.get(rows.get(r.source()).plain().modelPath()) : "as is";
             String prefix = r.source() >= 0 ? "training + " : "";
-            b.append(row(model, asIs, plain, plain, r == base ? null : basePpl));
-            b.append(row(model, prefix + "x1 magnitude thresholds (PPL-" + budget + ")", r.x1().result(), plain, basePpl));
-            b.append(row(model, prefix + "CATS σ(gate) magnitude thresholds", r.cats().result(), plain, basePpl));
+            cells.add(row(model, asIs, plain, plain, r == base ? null : basePpl));
+            cells.add(row(model, prefix + "x1 magnitude thresholds (PPL-" + budget + ")", r.x1().result(), plain, basePpl));
+            cells.add(row(model, prefix + "CATS σ(gate) magnitude thresholds", r.cats().result(), plain, basePpl));
+        }
+        if (md) {
+            markdownTable(cells, b);
+        } else {
+            textTable(cells, b);
         }
         b.append(String.format(Locale.ROOT, "%nPer-layer thresholds:%n"));
         for (TrainingFreeRun.Row r : ordered) {
@@ -58,10 +75,41 @@ public final class TrainingFreeOutput {
         return b.toString();
     }
 
+    /** Columns two spaces apart: the two text columns left-aligned, the numbers right-aligned. */
+    private static void textTable(List<List<String>> cells, StringBuilder b) {
+        int[] w = new int[cells.get(0).size()];
+        for (List<String> row : cells) {
+            for (int c = 0; c < w.length; c++) {
+                w[c] = Math.max(w[c], row.get(c).length());
+            }
+        }
+        for (List<String> row : cells) {
+            StringBuilder line = new StringBuilder();
+            for (int c = 0; c < w.length; c++) {
+                String pad = " ".repeat(w[c] - row.get(c).length());
+                line.append(c == 0 ? "" : "  ").append(c < 2 ? row.get(c) + pad : pad + row.get(c));
+            }
+            b.append(line.toString().stripTrailing()).append('\n');
+        }
+    }
+
+    private static void markdownTable(List<List<String>> cells, StringBuilder b) {
+        for (int i = 0; i < cells.size(); i++) {
+            b.append('|');
+            for (String cell : cells.get(i)) {
+                b.append(' ').append(ReportLabels.md(cell)).append(" |");
+            }
+            b.append('\n');
+            if (i == 0) {
+                b.append("|---|---|---:|---:|---:|---:|\n");
+            }
+        }
+    }
+
     /** One table row; {@code basePpl} null for the baseline's own "as is" row. */
-    private static String row(String model, String from, SparsityResult r, SparsityResult own, Double basePpl) {
-        return String.format(Locale.ROOT, "| %s | %s | %.2f%% | %.3f | %s | %s |%n", model, from, 100 * r.zeroFraction(),
-                r.perplexity(), r == own ? "–" : rise(r.perplexity(), own.perplexity()),
+    private static List<String> row(String model, String from, SparsityResult r, SparsityResult own, Double basePpl) {
+        return List.of(model, from, String.format(Locale.ROOT, "%.2f%%", 100 * r.zeroFraction()),
+                String.format(Locale.ROOT, "%.3f", r.perplexity()), r == own ? "–" : rise(r.perplexity(), own.perplexity()),
                 basePpl == null ? "–" : rise(r.perplexity(), basePpl));
     }
 
