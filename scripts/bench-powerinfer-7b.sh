@@ -14,8 +14,8 @@
 #      each run prints its decode tokens/s ("eval time" of llama_print_timings), the load average before it, the
 #      process CPU time, the major page faults (reads from disk, the load's
 #      MAP_POPULATE included) and the peak RSS.
-# usage: scripts/bench-powerinfer-7b.sh [DATA_DIR]      (default /work/pi-data; never inside the repository)
-# Environment: POWERINFER_SRC (default /work/powerinfer-src), THREADS (2), N_TOKENS (32), REPS (2), NICE (19),
+# usage: POWERINFER_SRC=DIR scripts/bench-powerinfer-7b.sh DATA_DIR   (DATA_DIR: ~45 GB free, never inside the repository)
+# Environment: POWERINFER_SRC (required: a PowerInfer source checkout; built CPU-only in it if needed), THREADS (2), N_TOKENS (32), REPS (2), NICE (19),
 #   WARMUP (1; 0 skips the warm-up runs when a previous call just ran: more rounds in less time), PRESET (llama2-7b;
 #   tiny for a one-minute rehearsal of the whole recipe), KEEP_CHECKPOINT (0: the HF checkpoint is deleted after both
 #   exports). Take the figure on a quiet box: with load ≥ 5 the rounds swing both ways (see the doc).
@@ -27,8 +27,12 @@
 # Memory: the engine maps one 13.5–14.5 GB file at a time (runs are sequential); python ~3 GB; java ≤ 6 GB each.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-data="${1:-/work/pi-data}"
-src="${POWERINFER_SRC:-/work/powerinfer-src}"
+if [ $# -lt 1 ] || [ -z "${POWERINFER_SRC:-}" ]; then
+  echo "usage: POWERINFER_SRC=DIR $0 DATA_DIR   (a PowerInfer source checkout; a data folder outside the repository)" >&2
+  exit 2
+fi
+data="$1"
+src="$POWERINFER_SRC"
 threads="${THREADS:-2}"
 ntok="${N_TOKENS:-32}"
 reps="${REPS:-2}"
