@@ -1,5 +1,6 @@
 package dev.prosparse.gguf;
 
+import dev.prosparse.util.OutputFolder;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.prosparse.ProsparseException;
 import dev.prosparse.config.ModelConfig;
@@ -96,7 +97,7 @@ public final class GgufExporter {
             String head = c.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
             ts.add(GgufTensor.lazy("output.weight", new long[] {c.vocabSize(), e}, wt, () -> files.readFloat32(head)));
             checkShapes(ts, c, nPad, sparse);
-            dev.prosparse.util.OutputFolder.createParent(q.out(), "--out"); // as report --out does (docs/paths.md)
+            OutputFolder.createParent(q.out(), "--out"); // as report --out does (docs/paths.md)
             GgufWriter.write(q.out(), magic, kv, ts);
         }
         long bytes;

@@ -1,5 +1,6 @@
 package dev.prosparse.train;
 
+import dev.prosparse.util.Plural;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -104,7 +105,7 @@ final class DistributedRun {
     /** "global batch 2 × 4 × 8 ranks = 64 windows" (or without ranks for a single process). */
     String describeBatch(Recipe r) {
         return "global batch " + r.batchSize() + " × " + r.gradAccum() + (active() ? " × " + world() + " ranks" : "")
-                + " = " + dev.prosparse.util.Plural.of((long) r.batchSize() * r.gradAccum() * world(), "window") + " (batch_size × grad_accum"
+                + " = " + Plural.of((long) r.batchSize() * r.gradAccum() * world(), "window") + " (batch_size × grad_accum"
                 + (active() ? " × world size" : "") + ")";
     }
 

@@ -1,5 +1,6 @@
 package dev.prosparse.train;
 
+import dev.prosparse.dist.LaunchEnv;
 import ai.djl.Device;
 import dev.prosparse.ProsparseException;
 import dev.prosparse.config.ModelConfig;
@@ -37,7 +38,7 @@ public final class TrainingPlan {
         checkCounts(recipe);
         Activation act = Activation.parse(recipe.activation(), "recipe key activation");
         // under a launcher each rank holds its ZeRO-1 shard of the optimizer state (docs/distributed.md)
-        int world = dev.prosparse.dist.LaunchEnv.detect().map(dev.prosparse.dist.LaunchEnv::worldSize).orElse(1);
+        int world = LaunchEnv.detect().map(LaunchEnv::worldSize).orElse(1);
         if (world > 1 && recipe.optimizer().offload().toHost()) {
             throw ProsparseException.usage("optimizer.offload: cpu runs on one device; under a launcher of " + world
                     + " ranks the optimizer state is sharded instead (ZeRO-1): set optimizer.offload: none"
