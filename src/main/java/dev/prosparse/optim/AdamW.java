@@ -141,77 +141,37 @@ public final class AdamW implements AutoCloseable {
     }
 
     /**
-     * The update of {@link #fusedStep} with the parameters and moments in host memory and the gradients on the
-     * device (optimizer offload, docs/gpu.md "Optimizer offload"): chunk by chunk the gradients are copied to the host
-     * and updated there on libtorch's CPU threads. A worker thread runs chunk k's update while this thread copies chunk
-     * k+1's gradients, so the device-to-host copies overlap the CPU update; the host copies of one or two chunks exist
-     * at a time. The maths is {@link #fusedStep}'s, on the CPU.
+     * The update of {@link #fusedStep} with the float32 masters and moments in host memory and the compute copies and
+     * their gradients on the device (optimizer offload, docs/gpu.md "Optimizer offload"), chunk by chunk through
+     * {@link OffloadPipeline}: gradients down, one pass of {@link HostAdamW} on {@code threads} threads, the new
+     * compute weights (the masters cast to the copies' dtype, rounded to nearest even) up into {@code copies}, whose
+     * gradients are then zeroed. The copies thus enter the next step equal to the masters' cast, with no cast at its
+     * start. The maths is {@link #fusedStep}'s to float32 rounding (see {@link HostAdamW}).
+     *
+     * @param copies the device compute copies whose gradients {@code grads} are, by parameter name
      */
-    public void offloadStep(Map<String, NDArray> params, Map<String, NDArray> grads, int t, double lr, double gradScale,
-            NDManager scope) {
-        double[] h = hyper(t, lr, gradScale);
-        ai.djl.Device host = params.values().iterator().next().getDevice();
-        java.util.concurrent.Future<?> pending = null;
-        NDManager pendingCopies = null;
-        try {
-            for (List<String> chunk : chunks(params)) {
-                NDManager copies = scope.newSubManager(host);
-                List<NDArray> g = new ArrayList<>(chunk.size());
-                for (String name : chunk) {
-                    NDArray c = grads.get(name).toDevice(host, true);     // a copy also when device and host are one
-                    c.attach(copies);
-                    g.add(c);
-                }
-                await(pending);
-                close(pendingCopies);
-                List<NDArray> p = pick(params, chunk), m = pick(expAvg, chunk), v = pick(expAvgSq, chunk);
-                pending = worker().submit(() -> OptimizerModules.get().adamw(p, g, m, v, h));
-                pendingCopies = copies;
+    public void offloadStep(Map<String, NDArray> params, Map<String, NDArray> grads, Map<String, NDArray> copies, int t,
+            double lr, double gradScale, int threads, NDManager scope) {
+        if (pipeline == null || pipeline.threads() != threads) {
+            if (pipeline != null) {
+                pipeline.close();
             }
-            await(pending);
-        } finally {
-            if (pending != null && !pending.isDone()) {
-                pending.cancel(false);
-                await(pending);
-            }
-            close(pendingCopies);
+            pipeline = new OffloadPipeline(threads);
         }
+        List<OffloadPipeline.Chunk> work = new ArrayList<>();
+        for (List<String> chunk : chunks(params)) {
+            work.add(new OffloadPipeline.Chunk(pick(params, chunk), pick(expAvg, chunk), pick(expAvgSq, chunk),
+                    pick(copies, chunk), pick(grads, chunk)));
+        }
+        pipeline.run(work, HostAdamW.Hyper.of(hyper(t, lr, gradScale)), scope);
     }
 
-    private java.util.concurrent.ExecutorService worker;
-
-    private synchronized java.util.concurrent.ExecutorService worker() {
-        if (worker == null) {
-            worker = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-                Thread th = new Thread(r, "prosparse-offload-adamw");
-                th.setDaemon(true);
-                return th;
-            });
-        }
-        return worker;
+    /** Zeroes {@code grads} in one multi-tensor call (a skipped step under optimizer offload, whose copies persist). */
+    public static void zeroGradients(java.util.Collection<NDArray> grads) {
+        OptimizerModules.get().zero(new ArrayList<>(grads));
     }
 
-    private static void await(java.util.concurrent.Future<?> f) {
-        if (f == null) {
-            return;
-        }
-        try {
-            f.get();
-        } catch (java.util.concurrent.CancellationException e) {
-            // cancelled after a failure elsewhere: that failure is the one reported
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted during the offloaded optimizer update", e);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-        }
-    }
-
-    private static void close(NDManager m) {
-        if (m != null) {
-            m.close();
-        }
-    }
+    private OffloadPipeline pipeline;
 
     /** h of {@link OptimizerModules}: every value rounded to float32 as the per-tensor update's JNI call rounds it. */
     private double[] hyper(int t, double lr, double gradScale) {
@@ -317,8 +277,8 @@ public final class AdamW implements AutoCloseable {
 
     @Override
     public void close() {
-        if (worker != null) {
-            worker.shutdownNow();
+        if (pipeline != null) {
+            pipeline.close();
         }
         manager.close();
     }

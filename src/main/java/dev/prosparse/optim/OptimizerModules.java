@@ -64,16 +64,34 @@ final class OptimizerModules {
             + "    torch._foreach_sub_(params, num)\n"
             + "    return 0\n";
 
+    /** Optimizer offload: the new compute weights (host) into the device copies, then the copies' gradients zeroed. */
+    private static final String REFRESH = "  def forward(self: __torch__.RefreshCopies,\n"
+            + "    copies: List[Tensor],\n"
+            + "    values: List[Tensor],\n"
+            + "    grads: List[Tensor]) -> int:\n"
+            + "    for i in range(len(copies)):\n"
+            + "      copies[i].copy_(values[i])\n"
+            + "    torch._foreach_zero_(grads)\n"
+            + "    return 0\n";
+    private static final String ZERO = "  def forward(self: __torch__.ZeroGrads,\n"
+            + "    grads: List[Tensor]) -> int:\n"
+            + "    torch._foreach_zero_(grads)\n"
+            + "    return 0\n";
+
     private static final Lazy<OptimizerModules> INSTANCE = Lazy.of(OptimizerModules::new);
 
     private final NDManager manager;
     private final PtSymbolBlock norm;
     private final PtSymbolBlock adamw;
+    private final PtSymbolBlock refresh;
+    private final PtSymbolBlock zero;
 
     private OptimizerModules() {
         manager = Torch.newBaseManager();   // lives as long as the process; the modules hold no tensors
         norm = load("grad_norm", "GradNorm", NORM);
         adamw = load("adamw_chunk", "AdamWChunk", ADAMW);
+        refresh = load("refresh_copies", "RefreshCopies", REFRESH);
+        zero = load("zero_grads", "ZeroGrads", ZERO);
     }
 
     /** The modules, loaded on first use. */
@@ -98,6 +116,21 @@ final class OptimizerModules {
         try (IValue p = IValue.listFrom(pt(params)); IValue g = IValue.listFrom(pt(grads));
                 IValue m = IValue.listFrom(pt(expAvg)); IValue v = IValue.listFrom(pt(expAvgSq));
                 IValue hv = IValue.listFrom(h); IValue out = adamw.forward(p, g, m, v, hv)) {
+            out.toLong();
+        }
+    }
+
+    /** copies[i] ← values[i] (any devices, same shape and dtype), then every gradient in {@code grads} ← 0. */
+    void refresh(List<NDArray> copies, List<NDArray> values, List<NDArray> grads) {
+        try (IValue c = IValue.listFrom(pt(copies)); IValue v = IValue.listFrom(pt(values));
+                IValue g = IValue.listFrom(pt(grads)); IValue out = refresh.forward(c, v, g)) {
+            out.toLong();
+        }
+    }
+
+    /** Every tensor of {@code grads} ← 0 in one call. */
+    void zero(List<NDArray> grads) {
+        try (IValue g = IValue.listFrom(pt(grads)); IValue out = zero.forward(g)) {
             out.toLong();
         }
     }

@@ -51,6 +51,9 @@ final class TrainStep {
     private final int logEvery;
     private final boolean fused;                      // the multi-tensor norm and update (StepKernel)
     private final boolean offload;                    // masters and moments in host memory, update there (Offload)
+    private final int hostThreads;                    // offload: threads of the host AdamW (recipe threads; 0: all cores)
+    private NDManager copiesScope;                    // offload: the compute copies, kept from step to step
+    private Weights persistentCopies;
 
     TrainStep(Engine engine, CausalLM model, Map<String, NDArray> params, AdamW adam, BatchSampler sampler, Recipe recipe) {
         this(engine, model, params, adam, sampler, recipe, null);
@@ -80,6 +83,7 @@ final class TrainStep {
         this.phases = new StepPhases(recipe.phaseTiming());
         this.logEvery = recipe.logEvery();
         this.offload = recipe.optimizer().offload().toHost();
+        this.hostThreads = recipe.threads() > 0 ? recipe.threads() : Runtime.getRuntime().availableProcessors();
         this.fused = recipe.optimizer().kernel().fused(params.values().iterator().next().getDevice().isGpu(), offload);
         this.scaler = precision == Precision.FP16_MIXED ? (scaler != null ? scaler : new LossScaler()) : null;
     }
@@ -128,6 +132,15 @@ final class TrainStep {
     }
 
     private Stats step(int t, double lambda, double lr, NDManager parent) {
+        try {
+            return scopedStep(t, lambda, lr, parent);
+        } catch (RuntimeException | Error e) {
+            releaseComputeCopies();     // a step that failed half-way may have left them between two weight sets
+            throw e;
+        }
+    }
+
+    private Stats scopedStep(int t, double lambda, double lr, NDManager parent) {
         try (NDManager scope = parent.newSubManager()) {
             double lossScale = scaler != null ? scaler.scale() : 1.0;
             NDArray lam = Torch.scalar(scope, lambda);
@@ -135,9 +148,10 @@ final class TrainStep {
             NDArray ceSum = null, l1Sum = null, nonzeros = null;
             long entries = 0;
             phases.begin(t, lam);
-            // compute copies: fp16-mixed (float16), and under offload (the masters stay in host memory)
-            Weights copies = scaler != null || offload
-                    ? MixedPrecision.computeCopies(model.weights(), precision.computeType(), scope.getDevice(), true, scope)
+            // compute copies: fp16-mixed (float16, per step), and under offload (kept across steps: the update refreshes
+            // them, so only the first step after a start, a resume or an evaluation casts the masters)
+            Weights copies = offload ? offloadCopies(parent)
+                    : scaler != null ? MixedPrecision.computeCopies(model.weights(), precision.computeType(), scope.getDevice(), true, scope)
                     : null;
             CausalLM m = copies != null ? model.withWeights(copies) : model;
             phases.mark(StepPhases.Phase.CAST);
@@ -163,7 +177,7 @@ final class TrainStep {
             if (stateBytes == null) {
                 stateBytes = stateBytes(copies, grads);
                 LOG.info("{}; optimizer step {}", stateBytes.describe(), offload
-                        ? "offloaded (fused kernels on the host's CPU threads)" : fused ? "fused (multi-tensor kernels)" : "per tensor");
+                        ? "offloaded (one-pass host AdamW on " + hostThreads + " threads)" : fused ? "fused (multi-tensor kernels)" : "per tensor");
             }
             NDArray gradShard = dp != null ? dp.reduceGradients(grads, scope) : null;   // ZeRO-1: this rank's mean-gradient shard
             NDArray gradSq = dp != null ? dp.optimizer().shardSquareSum(gradShard)
@@ -180,17 +194,23 @@ final class TrainStep {
                     scaler != null ? lossScale : 0, false, scaler != null ? scaler.skipped() : 0, -1);
             if (scaler != null) {
                 if (!scaler.update(stats.finite())) {
+                    if (offload) {
+                        AdamW.zeroGradients(grads.values());   // the copies persist; their masters did not change
+                    }
                     return new Stats(stats.lmLoss(), stats.l1(), stats.zeroFraction(), stats.gradNorm(), lossScale, true,
                             scaler.skipped(), -1);
                 }
             } else if (!stats.finite()) {
+                if (offload) {
+                    AdamW.zeroGradients(grads.values());
+                }
                 return stats;
             }
             double clip = gradClip > 0 ? Math.min(1.0, gradClip / (stats.gradNorm() + 1e-6)) : 1.0;
             if (dp != null) {
                 dp.step(gradShard, t, lr, clip / lossScale, scope);
             } else if (offload) {
-                adam.offloadStep(params, grads, t, lr, clip / lossScale, scope);
+                adam.offloadStep(params, grads, copies.asMap(), t, lr, clip / lossScale, hostThreads, scope);
             } else if (fused) {
                 adam.fusedStep(params, grads, t, lr, clip / lossScale);
             } else {
@@ -199,6 +219,32 @@ final class TrainStep {
             phases.mark(StepPhases.Phase.UPDATE);
             return stats;
         }
+    }
+
+    /**
+     * Optimizer offload: the device compute copies (in the compute dtype, requiring gradients), built from the host
+     * masters when there are none and then kept; {@link AdamW#offloadStep} writes each step's new weights into them.
+     */
+    private Weights offloadCopies(NDManager parent) {
+        if (persistentCopies == null) {
+            copiesScope = parent.newSubManager();
+            persistentCopies = MixedPrecision.computeCopies(model.weights(), precision.computeType(), parent.getDevice(),
+                    true, copiesScope);
+        }
+        return persistentCopies;
+    }
+
+    /**
+     * Frees the offload compute copies and their gradients (nothing without offload): before an evaluation, which
+     * reads the masters, and when training ends, so that neither holds them on the device. The next step rebuilds
+     * them from the masters, which gives the same values (the update writes the masters' round-to-nearest cast).
+     */
+    void releaseComputeCopies() {
+        if (copiesScope != null) {
+            copiesScope.close();
+        }
+        copiesScope = null;
+        persistentCopies = null;
     }
 
     /** What the step holds per parameter, from its arrays (logged once, at the first step). */

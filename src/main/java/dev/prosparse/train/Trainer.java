@@ -240,11 +240,13 @@ public final class Trainer {
                     bar.update(t);
                 }
                 try {
-                    afterStep(s, t, lambda, lr);
+                    afterStep(s, t, lambda, lr, step::releaseComputeCopies);
                 } catch (ai.djl.engine.EngineException e) {
                     throw GpuErrors.outOfMemory(e, t, s.device, s.gpuPeak, recipe.memoryKnobs(), run.path(), lastSave(s.lastSaved));
                 }
             }
+        } finally {
+            step.releaseComputeCopies();           // the final evaluation reads the masters
         }
     }
 
@@ -273,11 +275,12 @@ public final class Trainer {
     }
 
     /** Evaluation, saving, stage-end reports and Ctrl-C handling once step t is done. */
-    private void afterStep(TrainSession s, int t, double lambda, double lr) {
+    private void afterStep(TrainSession s, int t, double lambda, double lr, Runnable beforeEval) {
         boolean stageEnd = isStageEnd(t);
         boolean evalNow = probe() ? t == schedule.totalSteps() // a probe needs only its final result
                 : stageEnd || (recipe.eval().every() > 0 && t % recipe.eval().every() == 0);
         if (evalNow) {
+            beforeEval.run();                      // offload: the compute copies leave the device while it evaluates
             s.lastEval = evaluate(s.model, s);
             log.eval(t, schedule.stageAt(t), lambda, s.lastEval);
         }
