@@ -181,14 +181,26 @@ public final class AdamW implements AutoCloseable {
                 (float) eps};
     }
 
-    /** Parameter names in order, in runs of at most {@link #CHUNK_ELEMENTS} elements (a bigger tensor alone). */
-    private static List<List<String>> chunks(Map<String, NDArray> params) {
+    /** The two moments of one parameter, float32 values (tests). */
+    float[][] moments(String name) {
+        return new float[][] {expAvg.get(name).toFloatArray(), expAvgSq.get(name).toFloatArray()};
+    }
+
+    private long chunkElements = CHUNK_ELEMENTS;
+
+    /** Smaller chunks, so that a test's few tensors still make several (tests only). */
+    void chunkElements(long n) {
+        chunkElements = n;
+    }
+
+    /** Parameter names in order, in runs of at most {@link #chunkElements} elements (a bigger tensor alone). */
+    private List<List<String>> chunks(Map<String, NDArray> params) {
         List<List<String>> out = new ArrayList<>();
         List<String> cur = new ArrayList<>();
         long elements = 0;
         for (Map.Entry<String, NDArray> e : params.entrySet()) {
             long n = e.getValue().getShape().size();
-            if (!cur.isEmpty() && elements + n > CHUNK_ELEMENTS) {
+            if (!cur.isEmpty() && elements + n > chunkElements) {
                 out.add(cur);
                 cur = new ArrayList<>();
                 elements = 0;
