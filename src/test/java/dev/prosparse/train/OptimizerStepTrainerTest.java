@@ -86,10 +86,13 @@ class OptimizerStepTrainerTest {
      * <ul>
      *   <li>F against P: the update is the same operation for operation (bit-identical on the CPU, FusedStepTest);
      *       the gradient norm is summed in another order ({@link #sameCurve}).</li>
-     *   <li>O against F, bit for bit: on a CPU-only machine host and device are one memory, so offload computes on
-     *       float32 copies of the masters, copies the gradients to "host" tensors and runs the same update kernels
-     *       on them; nothing in the arithmetic changes.</li>
-     *   <li>R against O, bit for bit: the offloaded optimizer state is saved and restored like the on-device one.</li>
+     *   <li>O against F, to float32 rounding: offload runs the one-pass host AdamW (HostAdamW), whose moments are
+     *       libtorch's bit for bit but whose square root is correctly rounded where libtorch's CPU one is not, so a
+     *       weight may differ by an ulp or two of its update per step (HostAdamWTest); step 1's loss and gradient norm
+     *       come before any update and are equal; later ones drift like F against P ({@link #sameCurve}).</li>
+     *   <li>R against O, bit for bit: the offloaded optimizer state is saved and restored like the on-device one, and
+     *       the compute copies rebuilt from the masters at the resume equal the ones the update wrote (both are the
+     *       masters' round-to-nearest cast).</li>
      * </ul>
      */
     @Test
@@ -104,9 +107,11 @@ class OptimizerStepTrainerTest {
 
         Recipe off = recipe(tmp, "optimizer.offload=cpu");
         Trainer.Result offload = TrainerTest.train(off, tmp.resolve("offload"), null);
-        assertArrayEquals(Files.readAllBytes(fused.finalDir().resolve("model.safetensors")),
-                Files.readAllBytes(offload.finalDir().resolve("model.safetensors")), "offload = on-device fused step, bit for bit");
-        assertEquals(TrainerTest.trainLosses(tmp.resolve("fused")), TrainerTest.trainLosses(tmp.resolve("offload")));
+        List<double[]> cf = curve(tmp.resolve("fused")), co = curve(tmp.resolve("offload"));
+        sameCurve(cf, co, 4);
+        assertEquals(cf.get(0)[1], co.get(0)[1], 0.0, "step 1's gradient norm: same gradients, same sum");
+        double dOff = weightDifference(fused.finalDir(), offload.finalDir());
+        assertTrue(dOff <= 1e-6, "offloaded final weights differ by " + dOff + " (relative L2; measured 1.4e-8)");
 
         Path resumed = tmp.resolve("resumed");
         assertThrows(ProsparseException.class, () -> TrainerTest.train(off, resumed, 2));
