@@ -247,6 +247,11 @@ final class TrainStep {
         persistentCopies = null;
     }
 
+    /** The offload compute copies kept for the next step (null before the first step or after a release; tests). */
+    Weights computeCopies() {
+        return persistentCopies;
+    }
+
     /** What the step holds per parameter, from its arrays (logged once, at the first step). */
     private StateBytes stateBytes(Weights copies, Map<String, NDArray> grads) {
         long master = StateBytes.of(params.values());
