@@ -181,6 +181,16 @@ public final class AdamW implements AutoCloseable {
                 (float) eps};
     }
 
+    /** The moment tensors themselves, m and v of each parameter in order: [m₀, v₀, m₁, v₁, …] (benchmarks). */
+    public List<NDArray> momentsView() {
+        List<NDArray> out = new ArrayList<>();
+        for (String name : expAvg.keySet()) {
+            out.add(expAvg.get(name));
+            out.add(expAvgSq.get(name));
+        }
+        return out;
+    }
+
     /** The two moments of one parameter, float32 values (tests). */
     float[][] moments(String name) {
         return new float[][] {expAvg.get(name).toFloatArray(), expAvgSq.get(name).toFloatArray()};

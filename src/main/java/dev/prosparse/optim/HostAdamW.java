@@ -41,7 +41,7 @@ public final class HostAdamW implements AutoCloseable {
      */
     public record Hyper(float lr, float weightDecay, float gradScale, float beta1, float oneMinusBeta1, float beta2,
             float oneMinusBeta2, float lrCorrected, float eps) {
-        static Hyper of(double[] h) {
+        public static Hyper of(double[] h) {
             return new Hyper((float) h[0], (float) h[1], (float) h[2], (float) h[3], (float) h[4], (float) h[5],
                     (float) h[6], (float) h[7], (float) h[8]);
         }

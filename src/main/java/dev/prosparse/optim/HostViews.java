@@ -19,7 +19,7 @@ import java.util.List;
  * alive, so the tensor must outlive every use of it. A Java buffer holds at most 2³¹−1 bytes, so a tensor of more
  * than {@link #PIECE} elements is viewed as flat pieces (libtorch views of the same memory) of at most that many.
  */
-final class HostViews {
+public final class HostViews {
     private HostViews() {}
 
     /** Elements of one piece: 1 GiB of float32. */
@@ -29,7 +29,7 @@ final class HostViews {
      * The memory of {@code a} (on the CPU, contiguous, float32 or float16) as native-order buffers of at most
      * {@link #PIECE} elements each, in element order; the piece views (if any) are attached to {@code scope}.
      */
-    static List<ByteBuffer> of(NDArray a, NDManager scope) {
+    public static List<ByteBuffer> of(NDArray a, NDManager scope) {
         if (a.getDevice().isGpu()) {
             throw new IllegalArgumentException("host AdamW works on CPU tensors, got one on " + a.getDevice());
         }
