@@ -18,7 +18,7 @@ import java.util.concurrent.Future;
 /**
  * The offloaded AdamW step as a three-stage pipeline over chunks of parameters (docs/gpu.md, "Optimizer offload"):
  * <ol>
- *   <li>download (calling thread): chunk k's device gradients are copied to host memory;</li>
+ *   <li>download (calling thread): chunk k's device gradients are copied to host memory (page-locked from a GPU);</li>
  *   <li>update (one coordinating thread, {@link HostAdamW}'s pool underneath): one pass updates the float32 masters
  *       and moments and writes the new compute weights over the host gradient copies;</li>
  *   <li>upload (one thread): those weights are copied into the device compute copies and the device gradients are
@@ -56,12 +56,7 @@ final class OffloadPipeline implements AutoCloseable {
                 NDManager hostScope = scope.newSubManager(host);
                 Future<?> update;
                 try {
-                    List<NDArray> g = new ArrayList<>(c.grads().size());
-                    for (NDArray d : c.grads()) {
-                        NDArray copy = d.toDevice(host, true);               // a copy also when device and host are one
-                        copy.attach(hostScope);
-                        g.add(copy);
-                    }
+                    List<NDArray> g = download(c.grads(), hostScope);
                     List<HostAdamW.Slot> slots = slots(c, g, hostScope);
                     update = updater.submit(() -> kernel.update(slots, h));
                     inFlight.add(uploader.submit(() -> {
@@ -92,6 +87,28 @@ final class OffloadPipeline implements AutoCloseable {
             throw failure;
         }
     }
+
+    /**
+     * Host copies of a chunk's gradients: from a GPU into page-locked memory (the copy engine writes them directly; if
+     * libtorch cannot pin memory here, pageable copies from then on, said once in the log); on a CPU-only machine
+     * plain copies.
+     */
+    private List<NDArray> download(List<NDArray> grads, NDManager hostScope) {
+        boolean gpu = grads.get(0).getDevice().isGpu();
+        if (gpu && pinned) {
+            try {
+                return OptimizerModules.get().download(grads, true, hostScope);
+            } catch (RuntimeException e) {
+                pinned = false;
+                LOG.warn("optimizer offload: page-locked host memory is not available ({}); copying gradients through"
+                        + " pageable memory instead (slower)", e.getMessage());
+            }
+        }
+        return OptimizerModules.get().download(grads, false, hostScope);
+    }
+
+    private volatile boolean pinned = true;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OffloadPipeline.class);
 
     /**
      * One chunk: float32 masters and moments (host), the device compute copies and their gradients, index-aligned.

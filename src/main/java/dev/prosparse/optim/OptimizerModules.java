@@ -73,6 +73,19 @@ final class OptimizerModules {
             + "      copies[i].copy_(values[i])\n"
             + "    torch._foreach_zero_(grads)\n"
             + "    return 0\n";
+    /**
+     * Optimizer offload: host copies of the device gradients, in page-locked memory when {@code pin} (a GPU's copy engine
+     * then writes them directly, with no staging copy through pageable memory; libtorch caches the pinned blocks).
+     */
+    private static final String DOWNLOAD = "  def forward(self: __torch__.HostDownload,\n"
+            + "    grads: List[Tensor],\n"
+            + "    pin: bool) -> List[Tensor]:\n"
+            + "    out = annotate(List[Tensor], [])\n"
+            + "    for g in grads:\n"
+            + "      h = torch.empty(g.size(), dtype=g.dtype, device=torch.device(\"cpu\"), pin_memory=pin)\n"
+            + "      h.copy_(g)\n"
+            + "      out.append(h)\n"
+            + "    return out\n";
     private static final String ZERO = "  def forward(self: __torch__.ZeroGrads,\n"
             + "    grads: List[Tensor]) -> int:\n"
             + "    torch._foreach_zero_(grads)\n"
@@ -85,6 +98,7 @@ final class OptimizerModules {
     private final PtSymbolBlock adamw;
     private final PtSymbolBlock refresh;
     private final PtSymbolBlock zero;
+    private final PtSymbolBlock download;
 
     private OptimizerModules() {
         manager = Torch.newBaseManager();   // lives as long as the process; the modules hold no tensors
@@ -92,6 +106,7 @@ final class OptimizerModules {
         adamw = load("adamw_chunk", "AdamWChunk", ADAMW);
         refresh = load("refresh_copies", "RefreshCopies", REFRESH);
         zero = load("zero_grads", "ZeroGrads", ZERO);
+        download = load("host_download", "HostDownload", DOWNLOAD);
     }
 
     /** The modules, loaded on first use. */
@@ -125,6 +140,13 @@ final class OptimizerModules {
         try (IValue c = IValue.listFrom(pt(copies)); IValue v = IValue.listFrom(pt(values));
                 IValue g = IValue.listFrom(pt(grads)); IValue out = refresh.forward(c, v, g)) {
             out.toLong();
+        }
+    }
+
+    /** Contiguous host copies of {@code grads} (page-locked when {@code pin}), in {@code scope}, in order. */
+    List<NDArray> download(List<NDArray> grads, boolean pin, NDManager scope) {
+        try (IValue g = IValue.listFrom(pt(grads)); IValue p = IValue.from(pin); IValue out = download.forward(g, p)) {
+            return List.of(out.toTensorArray((PtNDManager) scope));
         }
     }
 
