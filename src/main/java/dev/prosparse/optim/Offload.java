@@ -8,9 +8,10 @@ import dev.prosparse.util.ClosedNames;
  * Where the optimizer keeps its state and runs its update (recipe key {@code optimizer.offload}).
  * <ul>
  *   <li>{@code none}: the float32 master weights and AdamW moments live on the training device, next to the model.</li>
- *   <li>{@code cpu}: they live in host memory and the update runs there on libtorch's CPU threads; the device keeps the
- *       compute weights and their gradients (the ZeRO-Offload idea, docs/gpu.md "Optimizer offload"). On a CPU-only
- *       machine device and host are the same memory and it computes the same.</li>
+ *   <li>{@code cpu}: they live in host memory and the update runs there, one pass per element on Java threads
+ *       ({@link HostAdamW}), which also writes the next step's compute weights; the device keeps the compute weights
+ *       and their gradients from step to step (the ZeRO-Offload idea, docs/gpu.md "Optimizer offload"). On a CPU-only
+ *       machine device and host are the same memory and it computes the same to float32 rounding.</li>
  * </ul>
  */
 public enum Offload {
