@@ -15,7 +15,8 @@ import java.util.Map;
  * the forward and backward passes of every micro-batch run on them and libtorch accumulates their float16 gradients
  * in place. The update reads those float16 gradients one tensor at a time, casting each to float32 just before its
  * AdamW update; there is no float32 gradient set, so the state is 16 bytes per parameter (docs/gpu.md, "Training
- * state"). The copies and their gradients die with the step's scope.
+ * state"). The copies and their gradients die with the step's scope; under optimizer offload {@link TrainStep} keeps
+ * them instead and the offloaded update writes their next values (docs/gpu.md, "Optimizer offload").
  */
 final class MixedPrecision {
     private MixedPrecision() {}
