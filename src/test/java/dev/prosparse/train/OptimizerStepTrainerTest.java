@@ -84,11 +84,9 @@ class OptimizerStepTrainerTest {
      * One set of runs for both checks (CI time): the per-tensor step (P), the fused step (F), the fused step with the
      * optimizer offloaded (O), and O stopped after step 2 and resumed (R).
      * <ul>
-     *   <li>F against P: the update is the same operation for operation (bit-identical on the CPU, FusedStepTest);
-     *       the gradient norm is summed in another order ({@link #sameCurve}).</li>
-     *   <li>O against F, bit for bit: on a CPU-only machine host and device are one memory, so offload computes on
-     *       float32 copies of the masters, copies the gradients to "host" tensors and runs the same update kernels
-     *       on them; nothing in the arithmetic changes.</li>
+     *   <li>F against P: the one-pass update groups the same operations differently (float32 rounding,
+     *       FusedStepTest) and the gradient norm is summed in another order ({@link #sameCurve}).</li>
+     *   <li>O against F, likewise: offload runs its own host kernel of the same formula.</li>
      *   <li>R against O, bit for bit: the offloaded optimizer state is saved and restored like the on-device one.</li>
      * </ul>
      */
@@ -104,9 +102,9 @@ class OptimizerStepTrainerTest {
 
         Recipe off = recipe(tmp, "optimizer.offload=cpu");
         Trainer.Result offload = TrainerTest.train(off, tmp.resolve("offload"), null);
-        assertArrayEquals(Files.readAllBytes(fused.finalDir().resolve("model.safetensors")),
-                Files.readAllBytes(offload.finalDir().resolve("model.safetensors")), "offload = on-device fused step, bit for bit");
-        assertEquals(TrainerTest.trainLosses(tmp.resolve("fused")), TrainerTest.trainLosses(tmp.resolve("offload")));
+        sameCurve(curve(tmp.resolve("fused")), curve(tmp.resolve("offload")), 4);
+        double o = weightDifference(fused.finalDir(), offload.finalDir());
+        assertTrue(o <= 5e-6, "offloaded final weights differ by " + o + " (relative L2)");
 
         Path resumed = tmp.resolve("resumed");
         assertThrows(ProsparseException.class, () -> TrainerTest.train(off, resumed, 2));
