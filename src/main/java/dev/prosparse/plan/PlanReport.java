@@ -74,6 +74,9 @@ public final class PlanReport {
             b.append(peakLine("device peak", plan, Place.DEVICE, cap.deviceFree(), cap.device() + " free")).append('\n');
         }
         b.append(peakLine(cap.isGpu() ? "host peak" : "peak", plan, Place.HOST, cap.hostAvailable(), "host available")).append('\n');
+        if (cap.isGpu() && cap.hostAvailable() < 0) {
+            b.append("host memory not checked: give the GPU machine's with --host-memory (e.g. 126GiB)\n");
+        }
         b.append(fits() ? "fits" : "does not fit").append('\n');
         if (!fits()) {
             b.append(knobs());
