@@ -131,8 +131,8 @@ public final class PlanReport {
                         s -> s.withBatch(half, (int) accum));
             }
         }
-        if (r.gradAccum() > 1 && r.fp16Mixed()) {
-            option(lines, "grad_accum 1 (each extra micro-batch costs 8 bytes per parameter today)", s -> s.withBatch(s.batchSize(), 1));
+        if (r.gradAccum() > 1) {
+            option(lines, "grad_accum 1 (fewer tokens per step)", s -> s.withBatch(s.batchSize(), 1));
         }
         if (r.seqLen() > 1) {
             option(lines, "seq_len " + r.seqLen() / 2, s -> s.withSeqLen(r.seqLen() / 2));
