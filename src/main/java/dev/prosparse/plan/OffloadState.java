@@ -53,7 +53,7 @@ final class OffloadState {
             TrainingState.row(out, "fp32 device copies of the weights for evaluation", 4, " × P", p, dev, When.EVAL);
         }
         long update = Sat.mul(chunk(m), Sat.add(Sat.mul(2, c), 12));
-        out.add(new Row(Kind.WORKSPACE, "offloaded update: 2 chunks' " + dtype + " gradients + 1 chunk's fp32 temporaries",
+        out.add(new Row(Kind.WORKSPACE, "offloaded update: 2 chunks' gradients, 1 chunk's fp32 temps",
                 "(2·" + c + " + 12) B × " + chunk(m) + " (largest chunk)", update, Place.HOST, When.STEP, false));
         out.add(new Row(Kind.WORKSPACE, "offloaded update: allocator slack (freed blocks kept)",
                 (int) (MemoryPlan.SLACK_CPU * 100) + "% of the update's host blocks", (long) (MemoryPlan.SLACK_CPU * update),
