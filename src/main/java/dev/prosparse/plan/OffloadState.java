@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * Every row of optimizer offload ({@code optimizer.offload: cpu}, one device) in one place, so that a change to the
- * offloaded step changes this file only (docs/memory-plan.md §Optimizer offload, docs/gpu.md "Optimizer offload").
+ * offloaded step changes this file only (docs/memory-plan.md §State, docs/gpu.md "Optimizer offload").
  * What it assumes of the step today:
  *
  * <ul>
