@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
             "  prosparse train --config configs/train/llama2-7b.yaml --plan --device cuda --precision fp16-mixed \\",
             "      --set batch_size=1 --set activation_checkpointing=true --set optimizer.offload=cpu \\",
             "      --device-memory 79GiB --host-memory 126GiB",
-            "    (plans an 80 GB H100 in a machine of 126 GiB from any machine: no GPU or weights needed)"})
+            "      (an 80 GB H100 in a machine of 126 GiB, planned from any machine: no GPU or weights needed)"})
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "YAML", description = "Recipe file (configs/train/*.yaml). Default: the built-in demo recipe.")
     Path config;
@@ -78,7 +78,7 @@ public final class TrainCommand implements Callable<Integer> {
     String deviceMemory;
 
     @Option(names = "--host-memory", paramLabel = "SIZE",
-            description = "With --plan: check the host side against this much memory (the GPU machine's, e.g. 126GiB)"
+            description = "With --plan: check the host side against this much memory (the GPU machine's, for example 126GiB)"
             + " instead of this machine's. Without it a plan made with --device-memory leaves the host unchecked.")
     String hostMemory;
 
