@@ -162,6 +162,10 @@ class MemoryPlanTest {
         // on the CPU the evaluation reads the host weights: no copies
         MemoryPlan cpu = MemoryPlan.of(tiny(), RunShape.single(1, 16, 1, 8, false, false, true, false, false, true));
         assertTrue(cpu.rows().stream().noneMatch(r -> r.what().startsWith("fp32 device copies")));
+        // tiny's 1,787,008 parameters fit one chunk of 2^26 = 67,108,864 elements: the update's largest chunk is all of
+        // them, not the largest tensor (524,288); fp32: (2·4 + 12) B × 1,787,008 = 35,740,160, its slack 25% 8,935,040
+        assertEquals(35_740_160L, bytes(cpu, "offloaded update: 2 chunks"));
+        assertEquals(8_935_040L, bytes(cpu, "offloaded update: allocator slack"));
     }
 
     @Test
