@@ -122,6 +122,19 @@ class TrainPlanCliTest {
     }
 
     @Test
+    void aFolderWithOnlyAConfigJsonIsPlannedForAGivenGpu() throws Exception {
+        Path cfg = Files.createDirectories(tmp.resolve("config-only"));
+        Files.copy(Fixtures.model("tiny-llama").resolve("config.json"), cfg.resolve("config.json"));
+        Cli c = Cli.run("train", "--plan", "--device", "cuda", "--precision", "fp16-mixed", "--set", "model=" + cfg,
+                "--set", "output_dir=" + tmp.resolve("runs"), "--device-memory", "16GiB");
+        assertEquals(0, c.exitCode(), c.out() + c.err());
+        assertTrue(c.out().startsWith("Memory plan for " + cfg), c.out());
+        // fp16-mixed: 2 B × 1,787,008 = 3,574,016 bytes of float16 copies, on the given GPU
+        assertTrue(c.out().contains("3.6 MB  fp16 compute copies of the weights"), c.out());
+        assertTrue(c.out().contains("on cuda:0 (--device-memory 16GiB)"), c.out());
+    }
+
+    @Test
     void aPlanForAbsentGpuWithoutItsMemoryNamesTheFlag() {
         Cli c = plan7b();       // CI has no GPU (DeviceSpecTest asserts it)
         assertEquals(2, c.exitCode(), c.out() + c.err());
