@@ -40,7 +40,6 @@ public final class TrainingPlan {
      * machine: the card's memory and the host's, in bytes, with the text as typed for the table; −1 where not given.
      */
     public record Given(long deviceMemory, String deviceText, long hostMemory) {
-        public static final Given NONE = new Given(-1, null, -1);
     }
 
     /** The recipe's plan on {@code device} of this machine, the model's dimensions from {@code shape}. */
