@@ -39,8 +39,7 @@ public final class TrainingPlan {
      * What {@code train --plan --device-memory SIZE [--host-memory SIZE]} gives, to plan a GPU that need not be on this
      * machine: the card's memory and the host's, in bytes, with the text as typed for the table; −1 where not given.
      */
-    public record Given(long deviceMemory, String deviceText, long hostMemory) {
-    }
+    public record Given(long deviceMemory, String deviceText, long hostMemory) {}
 
     /** The recipe's plan on {@code device} of this machine, the model's dimensions from {@code shape}. */
     public static PlanReport report(Recipe recipe, ModelShape shape, Device device) {
