@@ -4,6 +4,8 @@ import dev.prosparse.ProsparseException;
 import dev.prosparse.device.DeviceSpec;
 import dev.prosparse.device.Precision;
 import dev.prosparse.train.Training;
+import dev.prosparse.train.TrainingPlan;
+import dev.prosparse.util.ByteSize;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +29,11 @@ import picocli.CommandLine.Option;
             "  prosparse train --config configs/train/prosparse-tiny.yaml --target-sparsity 0.85",
             "  prosparse train --resume checkpoints/runs/prosparse-tiny-20261123-101500",
             "  prosparse train --config configs/train/prosparse-tiny.yaml --device cuda --precision fp16-mixed",
-            "  prosparse train --config configs/train/llama2-7b.yaml --plan --device cuda --precision fp16-mixed"})
+            "  prosparse train --config configs/train/llama2-7b.yaml --plan --device cuda --precision fp16-mixed",
+            "  prosparse train --config configs/train/llama2-7b.yaml --plan --device cuda --precision fp16-mixed \\",
+            "      --set batch_size=1 --set activation_checkpointing=true --set optimizer.offload=cpu \\",
+            "      --device-memory 79GiB --host-memory 126GiB",
+            "      (an 80 GB H100 in a machine of 126 GiB, planned from any machine: no GPU or weights needed)"})
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "YAML", description = "Recipe file (configs/train/*.yaml). Default: the built-in demo recipe.")
     Path config;
@@ -65,6 +71,17 @@ public final class TrainCommand implements Callable<Integer> {
             + " nothing and needs no weights on disk for a preset (docs/memory-plan.md).")
     boolean plan;
 
+    @Option(names = "--device-memory", paramLabel = "SIZE",
+            description = "With --plan and --device cuda[:N]: plan against a GPU of this much memory instead of the one"
+            + " on this machine, which then need not have a GPU (an H100 80GB has 79GiB, an H200 139GiB; e.g."
+            + " --device-memory 79GiB).")
+    String deviceMemory;
+
+    @Option(names = "--host-memory", paramLabel = "SIZE",
+            description = "With --plan: check the host side against this much memory (the GPU machine's, for example 126GiB)"
+            + " instead of this machine's. Without it a plan made with --device-memory leaves the host unchecked.")
+    String hostMemory;
+
     @Override
     public Integer call() {
         List<String> deviceSets = new ArrayList<>();
@@ -80,6 +97,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             deviceSets.add("precision=" + precision);
         }
+        TrainingPlan.Given given = given();
         Path finalDir;
         if (resume != null) {
             if (config != null || !overrides.isEmpty() || stages != null || targetSparsity != null) {
@@ -87,7 +105,7 @@ public final class TrainCommand implements Callable<Integer> {
                         + " --stages and --target-sparsity");
             }
             if (plan) {
-                return Training.planResume(resume, deviceSets, threads.value(), deviceKey(), precisionKey());
+                return Training.planResume(resume, deviceSets, threads.value(), deviceKey(), precisionKey(), given);
             }
             finalDir = Training.resume(resume, deviceSets, threads.value(), download, deviceKey(), precisionKey());
         } else {
@@ -103,12 +121,24 @@ public final class TrainCommand implements Callable<Integer> {
             Training.Start start = new Training.Start(config, sets, stages, runName, threads.value(), download, deviceKey(),
                     precisionKey());
             if (plan) {
-                return Training.plan(start);
+                return Training.plan(start, given);
             }
             finalDir = Training.start(start);
         }
         System.out.println(finalDir);
         return 0;
+    }
+
+    /** --device-memory and --host-memory, checked before anything else runs; plan only. */
+    private TrainingPlan.Given given() {
+        if (!plan && (deviceMemory != null || hostMemory != null)) {
+            throw ProsparseException.usage((deviceMemory != null ? "--device-memory" : "--host-memory") + " only goes with"
+                    + " --plan, which plans a run without starting it (for example prosparse train --plan --device cuda"
+                    + " --device-memory 79GiB); a real run reads the memory of the device it runs on");
+        }
+        long dev = deviceMemory == null ? -1 : ByteSize.parse(deviceMemory, "--device-memory");
+        long host = hostMemory == null ? -1 : ByteSize.parse(hostMemory, "--host-memory");
+        return new TrainingPlan.Given(dev, deviceMemory, host);
     }
 
     private String deviceKey() {

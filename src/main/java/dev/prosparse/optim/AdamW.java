@@ -141,6 +141,20 @@ public final class AdamW implements AutoCloseable {
     }
 
     /**
+     * The update of {@link #step(Map, Map, int, double, double, NDManager)} in one pass per tensor: libtorch's
+     * {@code _fused_adamw_} (PyTorch's {@code AdamW(fused=True)}) over chunks of at most {@link #CHUNK_ELEMENTS}
+     * elements, with ε rescaled so that its formula is ours ({@link OptimizerModules}); zeroes the gradients. Equal to
+     * the per-tensor step to float32 rounding (operations are grouped differently), not bit for bit.
+     */
+    public void onePassStep(Map<String, NDArray> params, Map<String, NDArray> grads, int t, double lr, double gradScale) {
+        double[] h = {lr, weightDecay, gradScale, beta1, beta2, eps / Math.sqrt(1 - Math.pow(beta2, t)), t};
+        for (List<String> chunk : chunks(params)) {
+            OptimizerModules.get().adamwOnePass(pick(params, chunk), pick(grads, chunk), pick(expAvg, chunk),
+                    pick(expAvgSq, chunk), h);
+        }
+    }
+
+    /**
      * The update of {@link #fusedStep} with the float32 masters and moments in host memory and the compute copies and
      * their gradients on the device (optimizer offload, docs/gpu.md "Optimizer offload"), chunk by chunk through
      * {@link OffloadPipeline}: gradients down, one pass of {@link HostAdamW} on {@code threads} threads, the new

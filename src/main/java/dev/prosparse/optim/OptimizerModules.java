@@ -91,22 +91,47 @@ final class OptimizerModules {
             + "    torch._foreach_zero_(grads)\n"
             + "    return 0\n";
 
+    /**
+     * AdamW in one pass per tensor: libtorch's {@code torch._fused_adamw_} (the kernel of PyTorch's
+     * {@code AdamW(fused=True)}), which reads p, g, m, v once and writes p, m, v once, where the {@code _foreach_*}
+     * module above makes about fifteen passes. Its formula puts ε after the bias correction of v; ours (class
+     * {@link AdamW}) puts it before: p ← p − lr·√(1−β2ᵗ)/(1−β1ᵗ)·m/(√v + ε), which is PyTorch's with ε' = ε/√(1−β2ᵗ),
+     * so that is the ε passed (h[8]). It divides each gradient by {@code grad_scale}: 1/h[2]. It wants gradients in
+     * the parameters' dtype, so float16 gradients are cast for the tensors of one call.
+     * h = [lr, weight_decay, grad_scale, β1, β2, ε', t].
+     */
+    private static final String ADAMW_ONE_PASS = "  def forward(self: __torch__.AdamWOnePass,\n"
+            + "    params: List[Tensor],\n"
+            + "    grads: List[Tensor],\n"
+            + "    exp_avgs: List[Tensor],\n"
+            + "    exp_avg_sqs: List[Tensor],\n"
+            + "    h: List[float]) -> int:\n"
+            + "    dev = params[0].device\n"
+            + "    g = [x.float() for x in grads]\n"
+            + "    step = torch.full([], h[6], dtype=6, device=dev)\n"
+            + "    steps = [step for _ in params]\n"
+            + "    inv = torch.full([], 1.0 / h[2], dtype=6, device=dev)\n"
+            + "    torch._fused_adamw_(params, g, exp_avgs, exp_avg_sqs, [], steps, lr=h[0], beta1=h[3], beta2=h[4],"
+            + " weight_decay=h[1], eps=h[5], amsgrad=False, maximize=False, grad_scale=inv, found_inf=None)\n"
+            + "    torch._foreach_zero_(grads)\n"
+            + "    return 0\n";
+
     private static final Lazy<OptimizerModules> INSTANCE = Lazy.of(OptimizerModules::new);
 
     private final NDManager manager;
     private final PtSymbolBlock norm;
     private final PtSymbolBlock adamw;
-    private final PtSymbolBlock refresh;
-    private final PtSymbolBlock zero;
-    private final PtSymbolBlock download;
+    private final Lazy<PtSymbolBlock> refresh, zero, download;   // optimizer offload only
+    private final Lazy<PtSymbolBlock> onePass;
 
     private OptimizerModules() {
         manager = Torch.newBaseManager();   // lives as long as the process; the modules hold no tensors
         norm = load("grad_norm", "GradNorm", NORM);
         adamw = load("adamw_chunk", "AdamWChunk", ADAMW);
-        refresh = load("refresh_copies", "RefreshCopies", REFRESH);
-        zero = load("zero_grads", "ZeroGrads", ZERO);
-        download = load("host_download", "HostDownload", DOWNLOAD);
+        refresh = Lazy.of(() -> load("refresh_copies", "RefreshCopies", REFRESH));
+        zero = Lazy.of(() -> load("zero_grads", "ZeroGrads", ZERO));
+        download = Lazy.of(() -> load("host_download", "HostDownload", DOWNLOAD));
+        onePass = Lazy.of(() -> load("adamw_one_pass", "AdamWOnePass", ADAMW_ONE_PASS));
     }
 
     /** The modules, loaded on first use. */
@@ -138,21 +163,30 @@ final class OptimizerModules {
     /** copies[i] ← values[i] (any devices, same shape and dtype), then every gradient in {@code grads} ← 0. */
     void refresh(List<NDArray> copies, List<NDArray> values, List<NDArray> grads) {
         try (IValue c = IValue.listFrom(pt(copies)); IValue v = IValue.listFrom(pt(values));
-                IValue g = IValue.listFrom(pt(grads)); IValue out = refresh.forward(c, v, g)) {
+                IValue g = IValue.listFrom(pt(grads)); IValue out = refresh.get().forward(c, v, g)) {
             out.toLong();
         }
     }
 
     /** Contiguous host copies of {@code grads} (page-locked when {@code pin}), in {@code scope}, in order. */
     List<NDArray> download(List<NDArray> grads, boolean pin, NDManager scope) {
-        try (IValue g = IValue.listFrom(pt(grads)); IValue p = IValue.from(pin); IValue out = download.forward(g, p)) {
+        try (IValue g = IValue.listFrom(pt(grads)); IValue p = IValue.from(pin); IValue out = download.get().forward(g, p)) {
             return List.of(out.toTensorArray((PtNDManager) scope));
         }
     }
 
     /** Every tensor of {@code grads} ← 0 in one call. */
     void zero(List<NDArray> grads) {
-        try (IValue g = IValue.listFrom(pt(grads)); IValue out = zero.forward(g)) {
+        try (IValue g = IValue.listFrom(pt(grads)); IValue out = zero.get().forward(g)) {
+            out.toLong();
+        }
+    }
+
+    /** One AdamW update in one pass per tensor (see {@link #ADAMW_ONE_PASS} for h); zeroes {@code grads}. */
+    void adamwOnePass(List<NDArray> params, List<NDArray> grads, List<NDArray> expAvg, List<NDArray> expAvgSq, double[] h) {
+        try (IValue p = IValue.listFrom(pt(params)); IValue g = IValue.listFrom(pt(grads));
+                IValue m = IValue.listFrom(pt(expAvg)); IValue v = IValue.listFrom(pt(expAvgSq));
+                IValue hv = IValue.listFrom(h); IValue out = onePass.get().forward(p, g, m, v, hv)) {
             out.toLong();
         }
     }

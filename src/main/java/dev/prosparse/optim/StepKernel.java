@@ -9,8 +9,9 @@ import dev.prosparse.util.ClosedNames;
  * docs/gpu.md, "Fused optimizer step").
  * <ul>
  *   <li>{@code per-tensor}: one libtorch call per tensor and operation through DJL.</li>
- *   <li>{@code fused}: multi-tensor kernels ({@code torch._foreach_*}) over all tensors at once, through TorchScript
- *       modules; the same AdamW operation for operation; the norm summed in another order (float32 rounding).</li>
+ *   <li>{@code fused}: the norm as a multi-tensor kernel ({@code torch._foreach_norm}) and the update in one pass per
+ *       tensor ({@code torch._fused_adamw_}, with ε rescaled to our formula), through TorchScript modules; equal to
+ *       the per-tensor step to float32 rounding.</li>
  *   <li>{@code auto} (default): fused on a GPU, where the per-tensor calls cost most, and when the optimizer is
  *       offloaded; per-tensor on a CPU, so that CPU results stay what they were.</li>
  * </ul>

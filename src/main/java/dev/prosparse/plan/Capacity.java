@@ -38,6 +38,25 @@ public record Capacity(String device, long deviceFree, long deviceTotal, long ho
         return new Capacity(device, deviceFree, -1, hostAvailable, -1);
     }
 
+    /**
+     * A GPU that need not be on this machine ({@code train --plan --device-memory}): its memory and, when known, the
+     * host memory of the machine it sits in (−1: not checked). Each figure counts as both free and total.
+     *
+     * @param label how the device reads in the table, e.g. "cuda:0 (--device-memory 80GiB)"
+     */
+    public static Capacity givenGpu(String label, long deviceMemory, long hostMemory) {
+        if (!label.startsWith("cuda")) {
+            throw new IllegalArgumentException("a GPU label starts with cuda, got " + label);
+        }
+        return new Capacity(label, deviceMemory, deviceMemory, hostMemory, hostMemory);
+    }
+
+    /** This machine's device, its host figures replaced by {@code hostMemory} (available and total). */
+    public Capacity withHost(long hostMemory) {
+        return isGpu() ? new Capacity(device, deviceFree, deviceTotal, hostMemory, hostMemory)
+                : new Capacity(device, hostMemory, hostMemory, hostMemory, hostMemory);
+    }
+
     public boolean isGpu() {
         return device.startsWith("cuda");
     }

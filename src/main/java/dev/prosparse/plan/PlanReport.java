@@ -74,6 +74,9 @@ public final class PlanReport {
             b.append(peakLine("device peak", plan, Place.DEVICE, cap.deviceFree(), cap.device() + " free")).append('\n');
         }
         b.append(peakLine(cap.isGpu() ? "host peak" : "peak", plan, Place.HOST, cap.hostAvailable(), "host available")).append('\n');
+        if (cap.isGpu() && cap.hostAvailable() < 0) {
+            b.append("host memory not checked: give the GPU machine's with --host-memory (e.g. 126GiB)\n");
+        }
         b.append(fits() ? "fits" : "does not fit").append('\n');
         if (!fits()) {
             b.append(knobs());
@@ -128,8 +131,8 @@ public final class PlanReport {
                         s -> s.withBatch(half, (int) accum));
             }
         }
-        if (r.gradAccum() > 1 && r.fp16Mixed()) {
-            option(lines, "grad_accum 1 (each extra micro-batch costs 8 bytes per parameter today)", s -> s.withBatch(s.batchSize(), 1));
+        if (r.gradAccum() > 1) {
+            option(lines, "grad_accum 1 (fewer tokens per step)", s -> s.withBatch(s.batchSize(), 1));
         }
         if (r.seqLen() > 1) {
             option(lines, "seq_len " + r.seqLen() / 2, s -> s.withSeqLen(r.seqLen() / 2));

@@ -16,9 +16,9 @@ import java.util.List;
  *   <li>fp16-mixed: float32 masters and moments for the whole run; per step, float16 copies and their float16
  *       gradients, into which libtorch sums the micro-batches in place; the update casts one tensor at a time to float32
  *       (16 B per parameter, whatever grad_accum is).</li>
- *   <li>Optimizer offload: the float32 weights (the masters) and the moments live in host memory for the whole run; per
- *       step the device holds compute copies (float16, or float32 under fp32) and their gradients; an evaluation runs
- *       on float32 device copies of the weights (4 B per parameter on a GPU while it runs).</li>
+ *   <li>Optimizer offload: {@link OffloadState}, every row of it.</li>
+ *   <li>grad_accum &gt; 1: from the second micro-batch on, each gradient is computed afresh and added to the sum kept,
+ *       so one tensor's fresh gradient exists next to the sums (the largest tensor's, in the gradients' dtype).</li>
  *   <li>Data parallel (world size &gt; 1, ZeRO-1): every rank keeps the full float32 weights (the all-gather writes
  *       into them) and, for its shard only, a float32 master copy and the moments; per step the rank holds its shard's
  *       mean gradient (float32, P/N). The reduce-scatter, the all-gather, the norm and the update run bucket by bucket
@@ -38,16 +38,8 @@ final class TrainingState {
         int n = r.worldSize();
         long shard = (p + n - 1) / n;                       // a rank's shard (ZeRO-1 pads P to a multiple of N)
         String perRank = n > 1 ? " × P/" + n : " × P";
-        Place opt = r.offload() ? Place.HOST : dev;
         if (r.offload()) {
-            String c = r.fp16Mixed() ? "fp16" : "fp32";
-            row(out, "fp32 master weights", 4, " × P", p, opt, When.ALWAYS);
-            row(out, "AdamW moments m, v (fp32)", 8, " × P", p, opt, When.ALWAYS);
-            row(out, c + " compute copies of the weights", r.computeBytes(), " × P", p, dev, When.STEP);
-            row(out, c + " gradients of the copies (micro-batches summed in place)", r.computeBytes(), " × P", p, dev, When.STEP);
-            if (r.gpu()) {          // on the CPU the evaluation reads the host weights themselves
-                row(out, "fp32 device copies of the weights for evaluation", 4, " × P", p, dev, When.EVAL);
-            }
+            OffloadState.rows(m, r, dev, out);                // every offload row: one place to change
         } else if (r.fp16Mixed()) {
             if (n > 1) {
                 row(out, "fp32 weights (full on every rank)", 4, " × P", p, dev, When.ALWAYS);
@@ -74,11 +66,20 @@ final class TrainingState {
                     Sat.add(Sat.mul(8, Sat.mul(n, part)), Sat.mul(8, part)), dev, When.STEP, false));
         }
         long largest = m.largestTensor();
-        out.add(new Row(Kind.WORKSPACE, "AdamW update temporaries (per tensor, fp32)", "4 × 4 B × " + largest
-                + " (largest tensor)", Sat.mul(16, largest), opt, When.STEP, false));
+        if (!r.offload()) {
+            out.add(new Row(Kind.WORKSPACE, "AdamW update temporaries (per tensor, fp32)", "4 × 4 B × " + largest
+                    + " (largest tensor)", Sat.mul(16, largest), dev, When.STEP, false));
+        }
+        if (r.gradAccum() > 1) {
+            // from the second micro-batch on, autograd computes each gradient afresh and then adds it to the one kept:
+            // one tensor's new gradient (in the gradients' dtype) exists next to the sums
+            int g = r.computeBytes();
+            out.add(new Row(Kind.WORKSPACE, "a fresh gradient before its in-place sum (grad_accum > 1)", g + " B × " + largest
+                    + " (largest tensor)", Sat.mul(g, largest), dev, When.STEP, false));
+        }
     }
 
-    private static void row(List<Row> out, String what, long bytesPerElement, String perWhat, long elements, Place place,
+    static void row(List<Row> out, String what, long bytesPerElement, String perWhat, long elements, Place place,
             When when) {
         out.add(new Row(Kind.STATE, what, bytesPerElement + " B" + perWhat, Sat.mul(bytesPerElement, elements), place, when,
                 false));

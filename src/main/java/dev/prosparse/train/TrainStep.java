@@ -212,7 +212,7 @@ final class TrainStep {
             } else if (offload) {
                 adam.offloadStep(params, grads, copies.asMap(), t, lr, clip / lossScale, hostThreads, scope);
             } else if (fused) {
-                adam.fusedStep(params, grads, t, lr, clip / lossScale);
+                adam.onePassStep(params, grads, t, lr, clip / lossScale);
             } else {
                 adam.step(params, grads, t, lr, clip / lossScale, scope);
             }

@@ -64,18 +64,23 @@ public final class Training {
         }
     }
 
-    /** Prints the memory plan of a new run (docs/memory-plan.md) and returns its exit code; creates nothing. */
-    public static int plan(Start s) {
-        Recipe recipe = recipe(s);
-        return TrainingPlan.print(recipe, DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), s.threads(),
-                s.deviceKey(), s.precisionKey()), System.out);
+    /**
+     * Prints the memory plan of a new run (docs/memory-plan.md) and returns its exit code; creates nothing. With
+     * {@code given.deviceMemory()} the recipe's GPU is planned against that memory and need not be on this machine.
+     */
+    public static int plan(Start s, TrainingPlan.Given given) {
+        return plan(recipe(s), given, s.threads(), s.deviceKey(), s.precisionKey());
     }
 
     /** Prints the memory plan of a run to resume and returns its exit code. */
-    public static int planResume(Path runDir, List<String> deviceSets, int threads, String deviceKey, String precisionKey) {
-        Recipe recipe = savedRecipe(runDir, deviceSets);
-        return TrainingPlan.print(recipe, DeviceSetup.forTraining(recipe.deviceSpec(), recipe.precision(), threads,
-                deviceKey, precisionKey), System.out);
+    public static int planResume(Path runDir, List<String> deviceSets, int threads, String deviceKey, String precisionKey,
+            TrainingPlan.Given given) {
+        return plan(savedRecipe(runDir, deviceSets), given, threads, deviceKey, precisionKey);
+    }
+
+    private static int plan(Recipe recipe, TrainingPlan.Given given, int threads, String deviceKey, String precisionKey) {
+        return TrainingPlan.print(recipe, given, threads, () -> DeviceSetup.forTraining(recipe.deviceSpec(),
+                recipe.precision(), threads, deviceKey, precisionKey), deviceKey, System.out);
     }
 
     /** Under a launcher: the rank's GPU and the c10d glue (docs/distributed.md), after the engine started. */

@@ -4,6 +4,7 @@ import dev.prosparse.dist.LaunchEnv;
 import ai.djl.Device;
 import dev.prosparse.ProsparseException;
 import dev.prosparse.config.ModelConfig;
+import dev.prosparse.device.DeviceSpec;
 import dev.prosparse.device.Precision;
 import dev.prosparse.hub.HubEnv;
 import dev.prosparse.hub.ModelResolver;
@@ -15,6 +16,7 @@ import dev.prosparse.plan.MemoryPlan;
 import dev.prosparse.plan.ModelShape;
 import dev.prosparse.plan.PlanReport;
 import dev.prosparse.plan.RunShape;
+import dev.prosparse.util.Torch;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,8 +35,19 @@ public final class TrainingPlan {
 
     private TrainingPlan() {}
 
-    /** The recipe's plan on {@code device}, the model's dimensions from {@code shape}. */
+    /**
+     * What {@code train --plan --device-memory SIZE [--host-memory SIZE]} gives, to plan a GPU that need not be on this
+     * machine: the card's memory and the host's, in bytes, with the text as typed for the table; −1 where not given.
+     */
+    public record Given(long deviceMemory, String deviceText, long hostMemory) {}
+
+    /** The recipe's plan on {@code device} of this machine, the model's dimensions from {@code shape}. */
     public static PlanReport report(Recipe recipe, ModelShape shape, Device device) {
+        return report(recipe, shape, device, device.isGpu() ? Capacity.gpu(device.getDeviceId()) : Capacity.cpu());
+    }
+
+    /** The recipe's plan on {@code device} against {@code cap} (this machine's, or figures given for another). */
+    public static PlanReport report(Recipe recipe, ModelShape shape, Device device, Capacity cap) {
         checkCounts(recipe);
         Activation act = Activation.parse(recipe.activation(), "recipe key activation");
         // under a launcher each rank holds its ZeRO-1 shard of the optimizer state (docs/distributed.md)
@@ -48,13 +61,44 @@ public final class TrainingPlan {
                 recipe.precision() == Precision.FP16_MIXED, recipe.activationCheckpointing(),
                 !recipe.attention().fusedOn(device), act == Activation.SILU, device.isGpu(),
                 recipe.optimizer().offload().toHost(), world, world > 1 ? 1 : 0);
-        Capacity cap = device.isGpu() ? Capacity.gpu(device.getDeviceId()) : Capacity.cpu();
         return new PlanReport(MemoryPlan.of(shape, run), cap);
     }
 
-    /** {@code prosparse train --plan}: prints the table; 0 when it fits, 2 when it does not. Needs no weights. */
-    public static int print(Recipe recipe, Device device, PrintStream out) {
-        PlanReport r = report(recipe, shapeOf(recipe.model()), device);
+    /**
+     * {@code prosparse train --plan}: prints the table; 0 when it fits, 2 when it does not. Needs no weights, and with
+     * {@code given.deviceMemory()} no GPU either: the recipe's {@code cuda[:N]} is planned against the given memory.
+     *
+     * @param threads libtorch CPU threads, for the engine start that counts this machine's GPUs
+     * @param select  returns this machine's device (not called for a given GPU)
+     */
+    public static int print(Recipe recipe, Given given, int threads, java.util.function.Supplier<Device> select,
+            String deviceKey, PrintStream out) {
+        DeviceSpec spec = recipe.deviceSpec();
+        Device device;
+        Capacity cap;
+        if (given.deviceMemory() >= 0) {
+            if (spec.kind() != DeviceSpec.Kind.CUDA) {
+                throw ProsparseException.usage("--device-memory plans a GPU run, but " + deviceKey + " is " + spec
+                        + ": add --device cuda (for example prosparse train --plan --device cuda --precision fp16-mixed"
+                        + " --device-memory 79GiB); for this machine's CPU leave --device-memory out");
+            }
+            device = Device.gpu(spec.index());
+            cap = Capacity.givenGpu(spec + " (--device-memory " + given.deviceText() + ")", given.deviceMemory(),
+                    given.hostMemory());
+        } else {
+            if (spec.kind() == DeviceSpec.Kind.CUDA && DeviceSpec.gpuCount(Torch.start(threads)) == 0) {
+                throw ProsparseException.usage(deviceKey + " " + spec + ": this machine has no GPU that DJL sees, so --plan"
+                        + " has no card to read the memory of. Give the card's memory to plan it from here:"
+                        + " --device-memory 79GiB (an H100 80GB; an H200: 139GiB), and the GPU machine's host memory"
+                        + " with --host-memory (for example 126GiB) to check the host side too (docs/memory-plan.md)");
+            }
+            device = select.get();
+            cap = device.isGpu() ? Capacity.gpu(device.getDeviceId()) : Capacity.cpu();
+            if (given.hostMemory() >= 0) {
+                cap = cap.withHost(given.hostMemory());
+            }
+        }
+        PlanReport r = report(recipe, shapeOf(recipe.model()), device, cap);
         out.print(r.table());
         return r.fits() ? 0 : ProsparseException.Kind.USAGE.exitCode;
     }

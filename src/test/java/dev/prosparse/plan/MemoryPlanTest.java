@@ -97,13 +97,33 @@ class MemoryPlanTest {
         // step: 4P 26,953,662,464 + temporaries 16·32000·4096 2,097,152,000 + inputs 1,107,296,256 + logits 1,835,008,000
         long step = 4 * params + 16L * 32_000 * 4096 + 1_107_296_256L + t * 32_000 * 14;
         assertEquals(31_993_118_720L, step);
-        long slack = (long) (0.10 * (1_107_296_256L + t * 32_000 * 14));         // 10% of 2,942,304,256 = 294,230,425
-        assertEquals(294_230_425L, slack);
-        // 12P 80,860,987,392 + 1 GiB 1,073,741,824 + step 31,993,118,720 + slack 294,230,425
+        long slack = 3 * (1_107_296_256L + t * 32_000 * 14) / 2;              // 150% of 2,942,304,256 = 4,413,456,384
+        assertEquals(4_413_456_384L, slack);
+        // 12P 80,860,987,392 + 1 GiB 1,073,741,824 + step 31,993,118,720 + slack 4,413,456,384
         long peak = 12 * params + GIB + step + slack;
         assertEquals(peak, p.peak(Place.DEVICE));
-        assertEquals(114_222_078_361L, peak);                                     // inside an H200, over an 80 GB H100
+        assertEquals(118_341_304_320L, peak);                                     // inside an H200, over an 80 GB H100
         assertTrue(p.peak(Place.DEVICE) < 141_000_000_000L && p.peak(Place.DEVICE) > 85_000_000_000L);
+    }
+
+    @Test
+    void llama3bShapeWithoutOffloadAsMeasuredOnAnH100() {
+        // hidden 3200, intermediate 8640, 26 layers, 32 heads of 100, vocab 32000; 1 × 4096, fp16-mixed, SDPA, recompute
+        ModelShape m = ModelShape.ofDimensions("3.4B", 32000, 3200, 8640, 26, 32, 32, null);
+        // per layer 2·3200 + 4·3200² + 3·3200·8640 = 6,400 + 40,960,000 + 82,944,000 = 123,910,400;
+        // P = 2·32000·3200 + 3200 + 26·123,910,400 = 204,800,000 + 3,200 + 3,221,670,400
+        long params = 3_426_473_600L;
+        assertEquals(params, m.parameters());
+        MemoryPlan p = MemoryPlan.of(m, RunShape.single(1, 4096, 1, 1, true, true, false, false, true));
+        // a = 2(6400 + 25920) + 2·6·3200 + 2(9600 + 6400) + 128 = 64,640 + 38,400 + 32,000 + 128 = 135,168;
+        // w = 2(2·96·100 + 2·8640 + 2·3200) = 2(19,200 + 17,280 + 6,400) = 85,760;
+        // one recomputed layer 4096·(135,168 + 85,760 + 12·3200) = 4096·259,328 = 1,062,207,488 < logits 4096·32000·14
+        assertEquals(1_062_207_488L, bytes(p, "one layer recomputed"));
+        // activations: inputs 27·4096·3200·2 = 707,788,800 + logits 1,835,008,000 = 2,542,796,800; slack 150%: 3,814,195,200
+        // step: 4P 13,705,894,400 + update temporaries 16·32000·3200 1,638,400,000 + 2,542,796,800 + 3,814,195,200
+        //     = 21,701,286,400; run: 12P 41,117,683,200 + 1 GiB 1,073,741,824 = 42,191,425,024
+        assertEquals(42_191_425_024L + 21_701_286_400L, p.peak(Place.DEVICE));
+        assertEquals(63_892_711_424L, p.peak(Place.DEVICE));   // 59.50 GiB; the H100 run peaked at 59.0 GiB (nvidia-smi)
     }
 
     @Test
@@ -114,17 +134,27 @@ class MemoryPlanTest {
         assertEquals(4.0, off.stateBytesPerParameter(Place.DEVICE), 1e-9);       // fp16 copies + fp16 gradients
         assertEquals(12.0, off.stateBytesPerParameter(Place.HOST), 1e-9);        // fp32 master + moments
         assertEquals(4 * params, bytes(off, "fp32 device copies of the weights for evaluation"));
-        // GPU: step = 4P 26,953,662,464 + inputs 1,107,296,256 + logits 1,835,008,000 + slack 294,230,425 = 30,190,197,145;
-        // evaluation = 4P + max(logits 8·4096·32000·8 = 8,388,608,000, one fp32 layer 32768·(a + w at c = 4)) where
+        // GPU: step = 4P 26,953,662,464 + inputs 1,107,296,256 + logits 1,835,008,000 + slack 150% of 2,942,304,256
+        // = 4,413,456,384: 34,309,423,104; evaluation = 4P + max(logits 8·4096·32000·8 = 8,388,608,000, one fp32 layer
+        // 32768·(a + w at c = 4)) where
         // a = 4(8192 + 33024) + 2·16384 + 4(12288 + 8192) + 128 = 164,864 + 32,768 + 81,920 + 128 = 279,680,
         // w = 4(24576 + 22016 + 8192) = 219,136: 32768·498,816 = 16,345,202,688; evaluation 43,298,865,152 > the step
         long evalLayer = 32_768L * (279_680 + 219_136);
         assertEquals(16_345_202_688L, evalLayer);
         assertEquals(GIB + 4 * params + evalLayer, off.peak(Place.DEVICE));     // 44,372,606,976
         assertEquals(44_372_606_976L, off.peak(Place.DEVICE));
-        // host: 12P 80,860,987,392 + 340 MiB 356,515,840 + loading buffer 4·32000·4096 524,288,000 + update temporaries
-        // 16·32000·4096 2,097,152,000
-        assertEquals(83_838_943_232L, off.peak(Place.HOST));
+        // host, run: 12P 80,860,987,392 + 340 MiB 356,515,840 + CUDA host side 1.25 GiB 1,342,177,280 + loading buffer
+        // 4·32000·4096 524,288,000 = 83,083,968,512; step: the offloaded update's largest chunk is embed_tokens alone
+        // (131,072,000 elements > 2^26): (2·2 + 12) B × 131,072,000 = 2,097,152,000, its slack 25% 524,288,000
+        assertEquals(2_097_152_000L, bytes(off, "offloaded update: 2 chunks"));
+        assertEquals(85_705_408_512L, off.peak(Place.HOST));
+        // the H100 runs: one evaluation window, so the step sets the peak. eval = 4P + max(4096·32000·8 = 1,048,576,000,
+        // 4096·498,816 = 2,043,150,336) = 28,996,812,800 < the step 34,309,423,104: peak 1 GiB + 34,309,423,104
+        MemoryPlan h100 = MemoryPlan.of(llama7b(), RunShape.single(1, 4096, 1, 1, true, true, false, false, true, true));
+        assertEquals(35_383_164_928L, h100.peak(Place.DEVICE));   // 32.95 GiB; measured 35,193,159,680 B (32.78 GiB)
+        // grad_accum 16: + one fresh fp16 gradient of embed_tokens, 2 × 131,072,000 = 262,144,000
+        MemoryPlan h100k16 = MemoryPlan.of(llama7b(), RunShape.single(1, 4096, 16, 1, true, true, false, false, true, true));
+        assertEquals(35_645_308_928L, h100k16.peak(Place.DEVICE)); // 33.20 GiB; measured 34.5 GiB
         // fp32 with offload: the float32 masters go to the host too; the GPU holds fp32 copies and gradients per step
         MemoryPlan fp32 = MemoryPlan.of(llama7b(), RunShape.single(1, 4096, 1, 64, false, true, false, false, true, true));
         assertEquals(8.0, fp32.stateBytesPerParameter(Place.DEVICE), 1e-9);
@@ -132,6 +162,10 @@ class MemoryPlanTest {
         // on the CPU the evaluation reads the host weights: no copies
         MemoryPlan cpu = MemoryPlan.of(tiny(), RunShape.single(1, 16, 1, 8, false, false, true, false, false, true));
         assertTrue(cpu.rows().stream().noneMatch(r -> r.what().startsWith("fp32 device copies")));
+        // tiny's 1,787,008 parameters fit one chunk of 2^26 = 67,108,864 elements: the update's largest chunk is all of
+        // them, not the largest tensor (524,288); fp32: (2·4 + 12) B × 1,787,008 = 35,740,160, its slack 25% 8,935,040
+        assertEquals(35_740_160L, bytes(cpu, "offloaded update: 2 chunks"));
+        assertEquals(8_935_040L, bytes(cpu, "offloaded update: allocator slack"));
     }
 
     @Test
@@ -151,8 +185,8 @@ class MemoryPlanTest {
         //         + 8·4,194,304 33,554,432 = 301,989,888
         assertEquals(301_989_888L, bytes(z, "ZeRO-1 bucket temporaries"));
         // peak: 38,135,027,712 + 4P 26,953,662,464 + 4·P/8 3,369,207,808 + bucket 301,989,888 + temporaries 2,097,152,000
-        //       + inputs 1,107,296,256 + logits 1,835,008,000 + slack 294,230,425
-        assertEquals(74_093_574_553L, z.peak(Place.DEVICE));
+        //       + inputs 1,107,296,256 + logits 1,835,008,000 + slack 150% of 2,942,304,256 = 4,413,456,384
+        assertEquals(78_212_800_512L, z.peak(Place.DEVICE));
         // fp32 on 8 ranks: weights 4 + grads 4 = 8 per parameter, master shard 4 + moments 8 + mean-gradient shard 4 =
         // 16 per P/8 = 2: 10 B/param
         MemoryPlan f = MemoryPlan.of(llama7b(), new RunShape(1, 4096, 1, 64, false, true, false, false, true, false, 8, 1));
@@ -171,13 +205,18 @@ class MemoryPlanTest {
     }
 
     @Test
-    void gradAccumCostsNothingExtra() {
-        // fp16 gradients of the copies: autograd sums the micro-batches into them in place
+    void gradAccumCostsOneFreshGradient() {
+        // gradients of the copies: autograd sums the micro-batches into them in place; from the second micro-batch on
+        // each gradient is computed afresh and then added: one tensor's (the largest, embed_tokens 4096 × 128 = 524,288
+        // elements) fresh gradient in the gradients' dtype
         MemoryPlan k1 = MemoryPlan.of(tiny(), RunShape.single(1, 16, 1, 8, true, false, false, false, true));
         MemoryPlan k16 = MemoryPlan.of(tiny(), RunShape.single(1, 16, 16, 8, true, false, false, false, true));
         assertEquals(12 + 2 + 2, k1.stateBytesPerParameter(Place.DEVICE), 1e-9);
         assertEquals(12 + 2 + 2, k16.stateBytesPerParameter(Place.DEVICE), 1e-9);
-        assertEquals(k1.peak(Place.DEVICE), k16.peak(Place.DEVICE));
+        assertEquals(2 * 524_288, k16.peak(Place.DEVICE) - k1.peak(Place.DEVICE));     // float16: 1,048,576 B
+        MemoryPlan f1 = MemoryPlan.of(tiny(), RunShape.single(1, 16, 1, 8, false, false, true, false, false));
+        MemoryPlan f4 = MemoryPlan.of(tiny(), RunShape.single(1, 16, 4, 8, false, false, true, false, false));
+        assertEquals(4 * 524_288, f4.peak(Place.HOST) - f1.peak(Place.HOST));          // float32: 2,097,152 B
     }
 
     @Test

@@ -98,13 +98,14 @@ class OffloadStepTest extends TorchTestBase {
         for (String k : kept.keySet()) {
             assertArrayEquals(kept.get(k), released.get(k), 0f, k + ": rebuilt copies = kept copies, bit for bit");
         }
-        // step 1 computes the same gradients both ways, so the masters differ only by the update's float32 rounding
-        // (measured 2.6e-9); later steps run on float16 copies that a last-bit master difference can round the other
-        // way, and Adam moves a weight whose gradient is near 0 by ±lr either way: measured 8.5e-8 after step 2 and
-        // 6.8e-5 after step 3, bounded here at 15× that (stopping one step short instead gives 5.8e-3)
+        // step 1 computes the same gradients both ways, so the masters differ only by the two updates' float32 rounding
+        // (the on-device step is libtorch's _fused_adamw_, which groups the operations differently: measured 3.9e-8);
+        // later steps run on float16 copies that a last-bit master difference can round the other way, and Adam moves
+        // a weight whose gradient is near 0 by ±lr either way: measured 2.1e-4 after step 3, bounded here at 5× that
+        // (stopping one step short instead gives 5.8e-3)
         double d1 = relativeL2(run(tmp, false, 1, 0, new LossScaler(1024, 2000), s -> {}),
                 run(tmp, true, 1, 0, new LossScaler(1024, 2000), s -> {}));
-        assertTrue(d1 > 0 && d1 <= 1e-7, "offloaded vs on-device fused masters after 1 fp16-mixed step: relative L2 " + d1);
+        assertTrue(d1 > 0 && d1 <= 2e-7, "offloaded vs on-device fused masters after 1 fp16-mixed step: relative L2 " + d1);
         double d3 = relativeL2(run(tmp, false, 3, 0, new LossScaler(1024, 2000), s -> {}), kept);
         assertTrue(d3 <= 1e-3, "offloaded vs on-device fused masters after 3 fp16-mixed steps: relative L2 " + d3);
     }

@@ -84,12 +84,12 @@ class OptimizerStepTrainerTest {
      * One set of runs for both checks (CI time): the per-tensor step (P), the fused step (F), the fused step with the
      * optimizer offloaded (O), and O stopped after step 2 and resumed (R).
      * <ul>
-     *   <li>F against P: the update is the same operation for operation (bit-identical on the CPU, FusedStepTest);
-     *       the gradient norm is summed in another order ({@link #sameCurve}).</li>
-     *   <li>O against F, to float32 rounding: offload runs the one-pass host AdamW (HostAdamW), whose moments are
-     *       libtorch's bit for bit but whose square root is correctly rounded where libtorch's CPU one is not, so a
-     *       weight may differ by an ulp or two of its update per step (HostAdamWTest); step 1's loss and gradient norm
-     *       come before any update and are equal; later ones drift like F against P ({@link #sameCurve}).</li>
+     *   <li>F against P: the one-pass update groups the same operations differently (float32 rounding,
+     *       FusedStepTest) and the gradient norm is summed in another order ({@link #sameCurve}).</li>
+     *   <li>O against F, to float32 rounding: offload runs the one-pass host AdamW (HostAdamW) in the order of the
+     *       multi-tensor {@code _foreach_} module; against that its moments are bit for bit and a weight differs by an
+     *       ulp or two of its update per step (libtorch's CPU square root is not correctly rounded, Java's is;
+     *       HostAdamWTest). O and F share the fused norm, so step 1's gradient norm is equal.</li>
      *   <li>R against O, bit for bit: the offloaded optimizer state is saved and restored like the on-device one, and
      *       the compute copies rebuilt from the masters at the resume equal the ones the update wrote (both are the
      *       masters' round-to-nearest cast).</li>
@@ -110,8 +110,10 @@ class OptimizerStepTrainerTest {
         List<double[]> cf = curve(tmp.resolve("fused")), co = curve(tmp.resolve("offload"));
         sameCurve(cf, co, 4);
         assertEquals(cf.get(0)[1], co.get(0)[1], 0.0, "step 1's gradient norm: same gradients, same sum");
-        double dOff = weightDifference(fused.finalDir(), offload.finalDir());
-        assertTrue(dOff <= 1e-6, "offloaded final weights differ by " + dOff + " (relative L2; measured 1.4e-8)");
+        // same norm, so the same clip factors: only the updates' float32 rounding differs (against P, whose norm is
+        // summed in another order, the clip factor's last bits add ~5e-7)
+        double o = weightDifference(fused.finalDir(), offload.finalDir());
+        assertTrue(o <= 1e-6, "offloaded final weights differ from the fused step's by " + o + " (relative L2; measured 7.3e-8)");
 
         Path resumed = tmp.resolve("resumed");
         assertThrows(ProsparseException.class, () -> TrainerTest.train(off, resumed, 2));
