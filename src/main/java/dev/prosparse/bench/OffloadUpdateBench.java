@@ -20,6 +20,8 @@ import java.util.Map;
  * <ul>
  *   <li>old: libtorch's multi-tensor AdamW ({@link AdamW#fusedStep}, about 15 passes) on the CPU, then the cast of
  *       every master to float16 that the next step's start used to do (the host half of its "cast" phase);</li>
+ *   <li>peer: libtorch's one-pass CPU AdamW ({@link AdamW#onePassStep}, {@code _fused_adamw_}, after a float32 cast
+ *       of each chunk's float16 gradients), then the same cast of the masters;</li>
  *   <li>new: {@link HostAdamW}, one pass that also writes the float16 compute weights.</li>
  * </ul>
  * Both run on the same number of threads (libtorch's intra-op threads for the old, the kernel's pool for the new).
@@ -67,6 +69,13 @@ public final class OffloadUpdateBench {
                     }
                 });
                 refill(g, m);                                          // the old step zeroed them
+                double[] fused = time(steps, t -> {
+                    adam.onePassStep(p, g, t, 1e-4, 1.0 / 65536);
+                    for (NDArray w : p.values()) {
+                        w.toType(DataType.FLOAT16, true).close();
+                    }
+                });
+                refill(g, m);
                 List<NDArray> moments = adam.momentsView();
                 double[] neu = time(steps, t -> {
                     try (NDManager views = m.newSubManager()) {
@@ -85,6 +94,7 @@ public final class OffloadUpdateBench {
                     }
                 });
                 report("old: libtorch _foreach_ AdamW + cast to float16", old, params);
+                report("peer: libtorch _fused_adamw_ + cast to float16", fused, params);
                 report("new: one-pass HostAdamW (writes float16 weights)", neu, params);
                 System.out.printf(Locale.ROOT, "speed-up new vs old: %.2fx on the mean, %.2fx on the fastest step (same run, same"
                         + " %d threads)%n", old[0] / neu[0], old[1] / neu[1], threads);

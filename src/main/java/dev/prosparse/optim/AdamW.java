@@ -147,7 +147,7 @@ public final class AdamW implements AutoCloseable {
      * the per-tensor step to float32 rounding (operations are grouped differently), not bit for bit.
      */
     public void onePassStep(Map<String, NDArray> params, Map<String, NDArray> grads, int t, double lr, double gradScale) {
-        double[] h = {lr, weightDecay, gradScale, beta1, beta2, eps / Math.sqrt(1 - Math.pow(beta2, t)), t};
+        double[] h = onePassHyper(t, lr, gradScale);
         for (List<String> chunk : chunks(params)) {
             OptimizerModules.get().adamwOnePass(pick(params, chunk), pick(grads, chunk), pick(expAvg, chunk),
                     pick(expAvgSq, chunk), h);
@@ -170,14 +170,14 @@ public final class AdamW implements AutoCloseable {
             if (pipeline != null) {
                 pipeline.close();
             }
-            pipeline = new OffloadPipeline(threads);
+            pipeline = new OffloadPipeline(threads, hostKernel);
         }
         List<OffloadPipeline.Chunk> work = new ArrayList<>();
         for (List<String> chunk : chunks(params)) {
             work.add(new OffloadPipeline.Chunk(pick(params, chunk), pick(expAvg, chunk), pick(expAvgSq, chunk),
                     pick(copies, chunk), pick(grads, chunk)));
         }
-        pipeline.run(work, HostAdamW.Hyper.of(hyper(t, lr, gradScale)), scope);
+        pipeline.run(work, HostAdamW.Hyper.of(hyper(t, lr, gradScale)), onePassHyper(t, lr, gradScale), scope);
     }
 
     /** Zeroes {@code grads} in one multi-tensor call (a skipped step under optimizer offload, whose copies persist). */
@@ -186,6 +186,21 @@ public final class AdamW implements AutoCloseable {
     }
 
     private OffloadPipeline pipeline;
+    private OffloadPipeline.HostKernel hostKernel = OffloadPipeline.HostKernel.fromProperty();
+
+    /** The offloaded update's host kernel (tests; runs take it from -Dprosparse.offload.kernel). */
+    void hostKernel(OffloadPipeline.HostKernel k) {
+        hostKernel = k;
+        if (pipeline != null) {
+            pipeline.close();
+            pipeline = null;
+        }
+    }
+
+    /** h of {@link OptimizerModules#adamwOnePass}: [lr, weight_decay, grad_scale, β1, β2, ε', t]. */
+    private double[] onePassHyper(int t, double lr, double gradScale) {
+        return new double[] {lr, weightDecay, gradScale, beta1, beta2, eps / Math.sqrt(1 - Math.pow(beta2, t)), t};
+    }
 
     /** h of {@link OptimizerModules}: every value rounded to float32 as the per-tensor update's JNI call rounds it. */
     private double[] hyper(int t, double lr, double gradScale) {

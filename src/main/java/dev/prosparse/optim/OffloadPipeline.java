@@ -35,8 +35,9 @@ final class OffloadPipeline implements AutoCloseable {
     private final ExecutorService updater = single("prosparse-offload-update");
     private final ExecutorService uploader = single("prosparse-offload-upload");
 
-    OffloadPipeline(int threads) {
-        kernel = new HostAdamW(threads);
+    OffloadPipeline(int threads, HostKernel hostKernel) {
+        this.kernel = new HostAdamW(threads);
+        this.hostKernel = hostKernel;
     }
 
     int threads() {
@@ -44,7 +45,7 @@ final class OffloadPipeline implements AutoCloseable {
     }
 
     /** One step over {@code chunks}; each chunk lists its tensors as parallel lists (see {@link Chunk}). */
-    void run(List<Chunk> chunks, HostAdamW.Hyper h, NDManager scope) {
+    void run(List<Chunk> chunks, HostAdamW.Hyper h, double[] onePassH, NDManager scope) {
         Deque<Future<?>> inFlight = new ArrayDeque<>();
         RuntimeException failure = null;
         try {
@@ -57,8 +58,15 @@ final class OffloadPipeline implements AutoCloseable {
                 Future<?> update;
                 try {
                     List<NDArray> g = download(c.grads(), hostScope);
-                    List<HostAdamW.Slot> slots = slots(c, g, hostScope);
-                    update = updater.submit(() -> kernel.update(slots, h));
+                    if (hostKernel == HostKernel.JAVA) {
+                        List<HostAdamW.Slot> slots = slots(c, g, hostScope);
+                        update = updater.submit(() -> kernel.update(slots, h));
+                    } else {   // libtorch's one-pass CPU AdamW on a float32 cast of g, then the new weights cast into g
+                        update = updater.submit(() -> {
+                            OptimizerModules.get().adamwOnePass(c.params(), g, c.expAvg(), c.expAvgSq(), onePassH);
+                            OptimizerModules.get().copyInto(g, c.params());
+                        });
+                    }
                     inFlight.add(uploader.submit(() -> {
                         try {
                             await(update);
@@ -108,6 +116,28 @@ final class OffloadPipeline implements AutoCloseable {
     }
 
     private volatile boolean pinned = true;
+
+    /**
+     * The host update: {@code java} ({@link HostAdamW}, the default) or {@code torch} (libtorch's {@code _fused_adamw_}
+     * on the CPU, vectorised in C++, plus a float32 cast of the gradients and a cast of the new weights: 40 bytes per
+     * parameter instead of 28). Chosen with the system property {@code prosparse.offload.kernel}, for comparing the
+     * two on a given host (scripts/bench-offload-update.sh prints both); both compute AdamW to float32 rounding.
+     */
+    enum HostKernel {
+        JAVA, TORCH;
+
+        static HostKernel fromProperty() {
+            String v = System.getProperty("prosparse.offload.kernel", "java");
+            try {
+                return valueOf(v.toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("-Dprosparse.offload.kernel=" + v + ": expected java or torch, e.g."
+                        + " -Dprosparse.offload.kernel=torch");
+            }
+        }
+    }
+
+    private final HostKernel hostKernel;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OffloadPipeline.class);
 
     /**

@@ -86,6 +86,13 @@ final class OptimizerModules {
             + "      h.copy_(g)\n"
             + "      out.append(h)\n"
             + "    return out\n";
+    /** dsts[i] ← srcs[i] (cast to dsts[i]'s dtype, round to nearest even). */
+    private static final String COPY = "  def forward(self: __torch__.CopyInto,\n"
+            + "    dsts: List[Tensor],\n"
+            + "    srcs: List[Tensor]) -> int:\n"
+            + "    for i in range(len(dsts)):\n"
+            + "      dsts[i].copy_(srcs[i])\n"
+            + "    return 0\n";
     private static final String ZERO = "  def forward(self: __torch__.ZeroGrads,\n"
             + "    grads: List[Tensor]) -> int:\n"
             + "    torch._foreach_zero_(grads)\n"
@@ -121,7 +128,7 @@ final class OptimizerModules {
     private final NDManager manager;
     private final PtSymbolBlock norm;
     private final PtSymbolBlock adamw;
-    private final Lazy<PtSymbolBlock> refresh, zero, download;   // optimizer offload only
+    private final Lazy<PtSymbolBlock> refresh, zero, download, copy;   // optimizer offload only
     private final Lazy<PtSymbolBlock> onePass;
 
     private OptimizerModules() {
@@ -131,6 +138,7 @@ final class OptimizerModules {
         refresh = Lazy.of(() -> load("refresh_copies", "RefreshCopies", REFRESH));
         zero = Lazy.of(() -> load("zero_grads", "ZeroGrads", ZERO));
         download = Lazy.of(() -> load("host_download", "HostDownload", DOWNLOAD));
+        copy = Lazy.of(() -> load("copy_into", "CopyInto", COPY));
         onePass = Lazy.of(() -> load("adamw_one_pass", "AdamWOnePass", ADAMW_ONE_PASS));
     }
 
@@ -172,6 +180,13 @@ final class OptimizerModules {
     List<NDArray> download(List<NDArray> grads, boolean pin, NDManager scope) {
         try (IValue g = IValue.listFrom(pt(grads)); IValue p = IValue.from(pin); IValue out = download.get().forward(g, p)) {
             return List.of(out.toTensorArray((PtNDManager) scope));
+        }
+    }
+
+    /** dsts[i] ← srcs[i], cast to the dtype of dsts[i]. */
+    void copyInto(List<NDArray> dsts, List<NDArray> srcs) {
+        try (IValue d = IValue.listFrom(pt(dsts)); IValue s = IValue.listFrom(pt(srcs)); IValue out = copy.get().forward(d, s)) {
+            out.toLong();
         }
     }
 

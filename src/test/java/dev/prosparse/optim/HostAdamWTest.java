@@ -180,6 +180,20 @@ class HostAdamWTest extends TorchTestBase {
      */
     @Test
     void offloadStepMatchesTheFusedStepAndRefreshesTheCopies() {
+        offloadAgainstFused(OffloadPipeline.HostKernel.JAVA);
+    }
+
+    /** The same with libtorch's one-pass CPU update as the host kernel (-Dprosparse.offload.kernel=torch). */
+    @Test
+    void offloadStepWithLibtorchsHostKernelMatchesTheFusedStep() {
+        offloadAgainstFused(OffloadPipeline.HostKernel.TORCH);
+    }
+
+    private static void offloadAgainstFused(OffloadPipeline.HostKernel kernel) {
+        // the Java kernel is held to ulps per element; libtorch's one-pass kernel divides by the inverse scale where the
+        // multi-tensor module multiplies and groups the products its own way, so where m's two terms cancel it differs
+        // by many ulps of m: it is held to 1e-6 relative L2 per tensor instead
+        boolean java = kernel == OffloadPipeline.HostKernel.JAVA;
         for (DataType gradType : new DataType[] {DataType.FLOAT16, DataType.FLOAT32}) {
             try (NDManager m = base.newSubManager()) {
                 Map<String, NDArray> p1 = randoms(m, 1, 0.05), p2 = randoms(m, 1, 0.05);
@@ -187,6 +201,7 @@ class HostAdamWTest extends TorchTestBase {
                 p2.forEach((k, v) -> copies.put(k, v.toType(gradType, false).duplicate()));
                 try (AdamW a1 = new AdamW(m, p1, 0.9, 0.95, 1e-8, 0.1); AdamW a2 = new AdamW(m, p2, 0.9, 0.95, 1e-8, 0.1)) {
                     a2.chunkElements(50_000);
+                    a2.hostKernel(kernel);
                     Map<String, float[]> scale = new LinkedHashMap<>();   // per weight: the largest |p| or change so far
                     for (int t = 1; t <= 3; t++) {
                         Map<String, NDArray> g1 = new LinkedHashMap<>(), g2 = new LinkedHashMap<>();
@@ -201,15 +216,21 @@ class HostAdamWTest extends TorchTestBase {
                         for (String k : p1.keySet()) {
                             float[] want = p1.get(k).toFloatArray(), got = p2.get(k).toFloatArray(), was = before.get(k);
                             float[] sc = scale.computeIfAbsent(k, x -> new float[want.length]);
-                            for (int i = 0; i < want.length; i++) {   // two ulps of the larger of weight and update, per step
-                                sc[i] = Math.max(sc[i], Math.max(Math.abs(want[i]), Math.abs(want[i] - was[i])));
-                                assertEquals(want[i], got[i], 2 * t * Math.ulp(sc[i]), k + "[" + i + "] at step " + t);
-                            }
                             float[][] m1 = a1.moments(k), m2 = a2.moments(k);
-                            for (int j = 0; j < 2; j++) {
-                                for (int i = 0; i < m1[j].length; i++) {
-                                    assertEquals(m1[j][i], m2[j][i], Math.ulp(m1[j][i]), k + (j == 0 ? " m[" : " v[") + i + "]");
+                            if (java) {
+                                for (int i = 0; i < want.length; i++) {   // two ulps of the larger of weight and update, per step
+                                    sc[i] = Math.max(sc[i], Math.max(Math.abs(want[i]), Math.abs(want[i] - was[i])));
+                                    assertEquals(want[i], got[i], 2 * t * Math.ulp(sc[i]), k + "[" + i + "] at step " + t);
                                 }
+                                for (int j = 0; j < 2; j++) {
+                                    for (int i = 0; i < m1[j].length; i++) {
+                                        assertEquals(m1[j][i], m2[j][i], Math.ulp(m1[j][i]), k + (j == 0 ? " m[" : " v[") + i + "]");
+                                    }
+                                }
+                            } else {
+                                assertTrue(relativeL2(want, got) <= 1e-6, k + " weights at step " + t);
+                                assertTrue(relativeL2(m1[0], m2[0]) <= 1e-6, k + " m at step " + t);
+                                assertTrue(relativeL2(m1[1], m2[1]) <= 1e-6, k + " v at step " + t);
                             }
                             assertArrayEquals(p2.get(k).toType(gradType, true).toType(DataType.FLOAT32, false).toFloatArray(),
                                     copies.get(k).toType(DataType.FLOAT32, true).toFloatArray(), 0f,
@@ -220,6 +241,15 @@ class HostAdamWTest extends TorchTestBase {
                 }
             }
         }
+    }
+
+    private static double relativeL2(float[] a, float[] b) {
+        double d = 0, n = 0;
+        for (int i = 0; i < a.length; i++) {
+            d += (double) (a[i] - b[i]) * (a[i] - b[i]);
+            n += (double) a[i] * a[i];
+        }
+        return Math.sqrt(d / n);
     }
 
     @Test
