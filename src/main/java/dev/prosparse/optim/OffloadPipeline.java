@@ -46,6 +46,7 @@ final class OffloadPipeline implements AutoCloseable {
 
     /** One step over {@code chunks}; each chunk lists its tensors as parallel lists (see {@link Chunk}). */
     void run(List<Chunk> chunks, HostAdamW.Hyper h, double[] onePassH, NDManager scope) {
+        OptimizerModules.get().loadOffload();
         Deque<Future<?>> inFlight = new ArrayDeque<>();
         RuntimeException failure = null;
         try {

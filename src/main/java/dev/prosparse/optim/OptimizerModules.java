@@ -183,6 +183,14 @@ final class OptimizerModules {
         }
     }
 
+    /** Loads the offload modules now, on the calling thread, so that the pipeline's threads never load one at once. */
+    void loadOffload() {
+        refresh.get();
+        zero.get();
+        download.get();
+        copy.get();
+    }
+
     /** dsts[i] ← srcs[i], cast to the dtype of dsts[i]. */
     void copyInto(List<NDArray> dsts, List<NDArray> srcs) {
         try (IValue d = IValue.listFrom(pt(dsts)); IValue s = IValue.listFrom(pt(srcs)); IValue out = copy.get().forward(d, s)) {
