@@ -56,7 +56,7 @@ final class OffloadPipeline implements AutoCloseable {
                 }
                 Device host = c.params().get(0).getDevice();
                 NDManager hostScope = scope.newSubManager(host);
-                Future<?> update;
+                Future<?> update = null;
                 try {
                     List<NDArray> g = download(c.grads(), hostScope);
                     if (hostKernel == HostKernel.JAVA) {
@@ -68,15 +68,23 @@ final class OffloadPipeline implements AutoCloseable {
                             OptimizerModules.get().copyInto(g, c.params());
                         });
                     }
+                    Future<?> updated = update;
                     inFlight.add(uploader.submit(() -> {
                         try {
-                            await(update);
+                            await(updated);
                             OptimizerModules.get().refresh(c.copies(), g, c.grads());
                         } finally {
                             hostScope.close();
                         }
                     }));
                 } catch (RuntimeException e) {
+                    if (update != null) {            // submitted, but its upload was not: let it finish first
+                        try {
+                            await(update);
+                        } catch (RuntimeException ignored) {
+                            // the first failure is the one reported
+                        }
+                    }
                     hostScope.close();
                     throw e;
                 }
