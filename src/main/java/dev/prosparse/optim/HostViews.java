@@ -30,6 +30,11 @@ public final class HostViews {
      * {@link #PIECE} elements each, in element order; the piece views (if any) are attached to {@code scope}.
      */
     public static List<ByteBuffer> of(NDArray a, NDManager scope) {
+        return of(a, scope, PIECE);
+    }
+
+    /** {@link #of(NDArray, NDManager)} with pieces of at most {@code piece} elements (tests use small ones). */
+    static List<ByteBuffer> of(NDArray a, NDManager scope, long piece) {
         if (a.getDevice().isGpu()) {
             throw new IllegalArgumentException("host AdamW works on CPU tensors, got one on " + a.getDevice());
         }
@@ -39,20 +44,20 @@ public final class HostViews {
         }
         long n = a.size();
         List<ByteBuffer> out = new ArrayList<>();
-        if (n <= PIECE) {
+        if (n <= piece) {
             out.add(direct(a));
             return out;
         }
-        long[] cuts = new long[(int) ((n - 1) / PIECE)];
+        long[] cuts = new long[(int) ((n - 1) / piece)];
         for (int i = 0; i < cuts.length; i++) {
-            cuts[i] = (i + 1) * PIECE;
+            cuts[i] = (i + 1) * piece;
         }
         NDArray flat = a.reshape(-1);                 // [n], a view
         flat.attach(scope);
-        NDList pieces = flat.split(cuts, 0);          // views of ≤ PIECE elements
+        NDList pieces = flat.split(cuts, 0);          // views of ≤ piece elements
         pieces.attach(scope);
-        for (NDArray piece : pieces) {
-            out.add(direct(piece));
+        for (NDArray view : pieces) {
+            out.add(direct(view));
         }
         return out;
     }

@@ -51,6 +51,27 @@ class HostAdamWTest extends TorchTestBase {
         }
     }
 
+    /** A tensor over the piece size is viewed as consecutive pieces of its own memory (here 1000 elements a piece). */
+    @Test
+    void largeTensorsAreViewedAsPiecesOfTheirOwnMemory() {
+        try (NDManager m = base.newSubManager()) {
+            NDArray a = m.zeros(new Shape(50, 50), DataType.FLOAT32);    // 2500 elements: pieces of 1000, 1000, 500
+            List<ByteBuffer> pieces = HostViews.of(a, m, 1000);
+            assertEquals(3, pieces.size());
+            assertEquals(List.of(4000, 4000, 2000), pieces.stream().map(ByteBuffer::capacity).toList());
+            int k = 0;
+            for (ByteBuffer b : pieces) {
+                for (int i = 0; i < b.capacity() / 4; i++) {
+                    b.putFloat(4 * i, k++);
+                }
+            }
+            float[] seen = a.toFloatArray();
+            for (int i = 0; i < seen.length; i++) {
+                assertEquals(i, seen[i], 0f, "element " + i + " written through its piece");
+            }
+        }
+    }
+
     @Test
     void hostViewsRefuseATensorThatIsNotContiguous() {
         try (NDManager m = base.newSubManager()) {
