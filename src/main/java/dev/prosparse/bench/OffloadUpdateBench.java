@@ -53,7 +53,7 @@ public final class OffloadUpdateBench {
         System.out.printf(Locale.ROOT, "offload update bench: %,d parameters in tensors of %,d, float16 gradients, %d threads,"
                 + " %d timed steps after 1 warm-up; memory ≈ %.1f GiB%n", params, tensor, threads, steps,
                 (params * 14.0 + Math.min(params, 1L << 26) * 16.0) / (1L << 30));
-        try (NDManager m = Torch.newBaseManager()) {
+        try (NDManager m = NDManager.newBaseManager(ai.djl.Device.cpu())) {   // host memory also on a GPU machine
             Map<String, NDArray> p = new LinkedHashMap<>(), g = new LinkedHashMap<>();
             int i = 0;
             for (long left = params; left > 0; left -= tensor, i++) {
