@@ -48,6 +48,14 @@ public final class BitMask {
         return c;
     }
 
+    /** Bits [from, from + dst.length) as 0/1 bytes into {@code dst}. */
+    public void unpack(long from, byte[] dst) {
+        for (int k = 0; k < dst.length; k++) {
+            long i = from + k;
+            dst[k] = (byte) ((words[(int) (i >>> 6)] >>> i) & 1L);   // >>> i uses the low 6 bits of i
+        }
+    }
+
     /** Bits [from, to) as a new mask. */
     public BitMask slice(long from, long to) {
         BitMask m = new BitMask(to - from);
