@@ -25,6 +25,8 @@ case "$SHAPE" in
   tiny) dl=2; dn=20480;  de=2;  dr=64;   dopts="-Xmx4g" ;;
   *) echo "gpu-predictors-7b.sh: P7B_SHAPE=$SHAPE: use 7b or tiny (for example P7B_SHAPE=tiny DEVICE=cpu)" >&2; exit 2 ;;
 esac
+O="${1:-${OUT:-gpu-predictors-7b-out}}"; mkdir -p "$O"; O="$(cd "$O" && pwd)"
+cd "$HERE/.."                                   # the project root: the kit, checkpoints/tiny-llama, ./prosparse
 L="${P7B_LAYERS:-$dl}"; N="${P7B_SAMPLES:-$dn}"; E="${P7B_EPOCHS:-$de}"; R="${P7B_RANK:-$dr}"
 PD="${P7B_PAIRS_DTYPE:-float16}"; BUDGET="${P7B_BUDGET_S:-510}"
 export PROSPARSE_JAVA_OPTS="${PROSPARSE_JAVA_OPTS:-$dopts}"
@@ -38,7 +40,6 @@ else
   echo "gpu-predictors-7b.sh: no GPU kit at ${PROSPARSE_KIT:-.carry/gpu} with python torch beside it (PROSPARSE_KIT;" \
     "../shared/gpu/stage.sh makes the kit), and no local build for DEVICE=cpu (mvn -q package -DskipTests)" >&2; exit 2
 fi
-O="${1:-${OUT:-gpu-predictors-7b-out}}"; mkdir -p "$O"; O="$(cd "$O" && pwd)"
 B="${TMPDIR:-/tmp}/gpu-predictors-7b"; mkdir -p "$B"
 M="$B/llama2-$SHAPE-relu"
 T0=$(date +%s)
@@ -54,8 +55,11 @@ machine="$( (( GPU )) && nvidia-smi --query-gpu=name,memory.total,driver_version
 say "gpu-predictors-7b: shape $SHAPE, --device $DEVICE on $machine; host $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(nproc) cores; budget $BUDGET s"
 
 # 1. the checkpoint (written whole or not at all: the writer renames its folder at the end)
+need_gb=$([[ "$SHAPE" == 7b ]] && echo 15 || echo 1); free_gb=$(( $(df -Pk "$B" | awk 'NR==2 {print $4}') / 1048576 ))
 if [[ -f "$M/config.json" ]]; then
   say "checkpoint: $M (already there)"
+elif (( free_gb < need_gb )); then
+  say "FAILED: $B has $free_gb GB free, the $SHAPE checkpoint needs about $need_gb GB; free some or set TMPDIR"; exit 1
 elif ! python3 "$HERE/gpu/write_llama2_7b_relu.py" "$M" checkpoints/tiny-llama "$SHAPE" > "$O/write.log" 2>&1; then
   say "FAILED: writing the checkpoint (write.log):"; tail -5 "$O/write.log" | tee -a "$O/progress.txt"; exit 1
 else

@@ -89,6 +89,7 @@ public final class PredictorsTrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         DeviceSpec spec = DeviceSpec.parse(device, "--device");
+        dev.prosparse.predict.PairStore.resolve(pairsDtype, false, "--pairs-dtype");   // refused before any work
         if (maxLayers < 0) {
             throw dev.prosparse.ProsparseException.usage("--max-layers must be >= 0, got " + maxLayers + " (for example --max-layers 2)");
         }
