@@ -46,7 +46,7 @@ T0=$(date +%s)
 : > "$O/progress.txt"; rm -f "$O/results.txt" "$O/summary.txt"
 say() { echo "[$(( $(date +%s) - T0 )) s] $*" | tee -a "$O/progress.txt"; }
 # summary.txt: the results first, then the progress lines; stdout ends with the results
-finish() { { cat "$O/results.txt" 2>/dev/null; echo; echo "progress:"; cat "$O/progress.txt"; } > "$O/summary.txt"; }
+finish() { { cat "$O/results.txt" 2>/dev/null || true; echo; echo "progress:"; cat "$O/progress.txt"; } > "$O/summary.txt"; }
 trap finish EXIT
 GPU=0; command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi >/dev/null 2>&1 && GPU=1
 host_kib() { awk '/MemTotal/ {t=$2} /MemAvailable/ {a=$2} END {print t-a}' /proc/meminfo; }

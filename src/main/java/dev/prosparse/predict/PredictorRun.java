@@ -155,10 +155,10 @@ public final class PredictorRun {
                 LayerPairs all = collector.next();
                 double collectS = (System.nanoTime() - tc) / 1e9;
                 peak = Math.max(peak, DeviceSetup.gpuMemoryUsed(device));
+                long t0 = System.nanoTime();                    // train: the slices, upload, training, cut and report
                 LayerPairs tr = all.slice(0, trRows), ca = all.slice(trRows, trRows + caRows),
                         te = all.slice(trRows + caRows, trRows + caRows + teRows);
                 all = null; // only the slices are kept while training
-                long t0 = System.nanoTime();
                 Predictor p = PredictorTrainer.train(tr, new PredictorTrainer.Settings(q.rank(), q.epochs(), q.batch(), q.lr(),
                         0.01, q.seed() + l, store), root);
                 tr = null;
