@@ -57,7 +57,8 @@ public final class PredictorRun {
 
     /**
      * @param collectSeconds  per layer: the pair collection (one layer's forward over every window)
-     * @param trainSeconds    per layer: the upload of its pairs, the training, the cut and the report scores
+     * @param trainSeconds    per layer: slicing and uploading its pairs, the training, the cut, the report scores and the
+     *                        fold checks
      * @param peakDeviceBytes GPU memory in use at its highest sample (−1 on the CPU)
      * @param peakHostBytes   this process's peak resident memory (VmHWM; −1 where unknown)
      * @param estimate        what was printed before the work
@@ -155,7 +156,7 @@ public final class PredictorRun {
                 LayerPairs all = collector.next();
                 double collectS = (System.nanoTime() - tc) / 1e9;
                 peak = Math.max(peak, DeviceSetup.gpuMemoryUsed(device));
-                long t0 = System.nanoTime();                    // train: the slices, upload, training, cut and report
+                long t0 = System.nanoTime();   // train: the slices, upload, training, cut, report scores and fold checks
                 LayerPairs tr = all.slice(0, trRows), ca = all.slice(trRows, trRows + caRows),
                         te = all.slice(trRows + caRows, trRows + caRows + teRows);
                 all = null; // only the slices are kept while training
@@ -165,6 +166,16 @@ public final class PredictorRun {
                 float cut = Cuts.choose(p.scores(ca.x(), ca.rows(), root), ca.labels(), q.recall());
                 float[] ts = p.scores(te.x(), te.rows(), root);
                 Cuts.Quality qual = Cuts.quality(ts, te.labels(), cut);
+                // τ depends on every layer's cut; count this layer's fold mismatches under both now, keep the right one later
+                long[] mm = new long[2];
+                for (int i = 0; i < 2; i++) {
+                    float tau = i == 0 ? -1f : 1f;
+                    if (tau > 0 && !(cut > 0)) {
+                        continue;                             // τ = +1 only when every cut is > 0
+                    }
+                    Cuts.Fold.Layer f = Cuts.Fold.layer(cut, tau, FOLD_EPS);
+                    mm[i] = foldMismatches(ts, f.effectiveCut(), p.scaled(f.scale()).scores(te.x(), teRows, root), tau);
+                }
                 peak = Math.max(peak, DeviceSetup.gpuMemoryUsed(device));
                 double trainS = (System.nanoTime() - t0) / 1e9;
                 collectSeconds[l] = collectS;
@@ -178,16 +189,6 @@ public final class PredictorRun {
                 trained.add(p);
                 cuts.add(cut);
                 quality.add(qual);
-                // τ depends on every layer's cut; count this layer's fold mismatches under both now, keep the right one later
-                long[] mm = new long[2];
-                for (int i = 0; i < 2; i++) {
-                    float tau = i == 0 ? -1f : 1f;
-                    if (tau > 0 && !(cut > 0)) {
-                        continue;                             // τ = +1 only when every cut is > 0
-                    }
-                    Cuts.Fold.Layer f = Cuts.Fold.layer(cut, tau, FOLD_EPS);
-                    mm[i] = foldMismatches(ts, f.effectiveCut(), p.scaled(f.scale()).scores(te.x(), teRows, root), tau);
-                }
                 mismatches.add(mm);
             }
             if (layersToRun < config.numHiddenLayers()) {
