@@ -55,6 +55,7 @@ machine="$( (( GPU )) && nvidia-smi --query-gpu=name,memory.total,driver_version
 say "gpu-predictors-7b: shape $SHAPE, --device $DEVICE on $machine; host $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(nproc) cores; budget $BUDGET s"
 
 # 1. the checkpoint (written whole or not at all: the writer renames its folder at the end)
+rm -rf "$M.partial"                             # a write cut off earlier (the writer would remove it too)
 need_gb=$([[ "$SHAPE" == 7b ]] && echo 15 || echo 1); free_gb=$(( $(df -Pk "$B" | awk 'NR==2 {print $4}') / 1048576 ))
 if [[ -f "$M/config.json" ]]; then
   say "checkpoint: $M (already there)"
