@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
         footer = {"  prosparse predictors train --model checkpoints/runs/my-run/final",
             "  prosparse predictors train --model checkpoints/runs/my-run/final --rank 64 --recall 0.95 --samples 65536",
             "  prosparse predictors train --model checkpoints/runs/my-run/final --out predictors/ --force",
-            "  prosparse predictors train --model llama2-7b-relu --device cuda --max-layers 2 --samples 131072"})
+            "  prosparse predictors train --model llama2-7b-relu --device cuda --max-layers 2 --samples 131072",
+            "  prosparse predictors train --model llama2-7b-relu --device cuda --pairs-dtype float32"})
 public final class PredictorsTrainCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "A ReLU-family HuggingFace checkpoint folder (for example a prosparse train run's final/).")
@@ -78,15 +79,24 @@ public final class PredictorsTrainCommand implements Callable<Integer> {
     @Option(names = "--max-layers", paramLabel = "N", defaultValue = "0", description = "A timing run: collect and train only the first N layers, print their times, write nothing (0 = all layers).")
     int maxLayers;
 
+    @Option(names = "--pairs-dtype", paramLabel = "DTYPE", defaultValue = "auto", description = {"auto, float16 or float32:"
+            + " how each layer's training inputs x are stored while its predictor trains (auto: float16 on a GPU, half the"
+            + " memory of float32; float32 on the CPU). Minibatches are cast to float32, so the training maths is float32"
+            + " either way; a layer whose |x| passes float16's range keeps float32. Default: ${DEFAULT-VALUE}.",
+            "  for example: --pairs-dtype float32"})
+    String pairsDtype;
+
     @Override
     public Integer call() {
         DeviceSpec spec = DeviceSpec.parse(device, "--device");
+        dev.prosparse.predict.PairStore.resolve(pairsDtype, false, "--pairs-dtype");   // refused before any work
         if (maxLayers < 0) {
             throw dev.prosparse.ProsparseException.usage("--max-layers must be >= 0, got " + maxLayers + " (for example --max-layers 2)");
         }
         int r = rank != null ? rank : Math.min(1024, ModelConfig.read(model).hiddenSize());
         PredictorRun.Result res = PredictorRun.run(new PredictorRun.Request(model, out, force, r, DataSource.of(data), samples,
-                recall, epochs, batch, lr, seqLen, DataSource.of(evalData), windows, threads.value(), seed, spec, maxLayers));
+                recall, epochs, batch, lr, seqLen, DataSource.of(evalData), windows, threads.value(), seed, spec, maxLayers,
+                pairsDtype));
         if (res.out() == null) {
             System.out.print(PredictorOutput.timing(res));
             return 0;

@@ -48,9 +48,25 @@ public final class BitMask {
         return c;
     }
 
-    /** Bits [from, to) as a new mask. */
+    /** Bits [from, from + dst.length) as 0/1 bytes into {@code dst}. */
+    public void unpack(long from, byte[] dst) {
+        for (int k = 0; k < dst.length; k++) {
+            long i = from + k;
+            dst[k] = (byte) ((words[(int) (i >>> 6)] >>> i) & 1L);   // >>> i uses the low 6 bits of i
+        }
+    }
+
+    /** Bits [from, to) as a new mask (whole words when {@code from} is a multiple of 64, as a 7B layer's rows are). */
     public BitMask slice(long from, long to) {
         BitMask m = new BitMask(to - from);
+        if ((from & 63) == 0) {
+            System.arraycopy(words, (int) (from >>> 6), m.words, 0, m.words.length);
+            int tail = (int) ((to - from) & 63);
+            if (tail != 0) {
+                m.words[m.words.length - 1] &= (1L << tail) - 1;          // bits past `to` are not the slice's
+            }
+            return m;
+        }
         for (long i = from; i < to; i++) {
             if (get(i)) {
                 m.set(i - from);

@@ -7,24 +7,61 @@ import java.util.Locale;
 public final class PredictorOutput {
     private PredictorOutput() {}
 
-    /** A timing run (--max-layers): seconds per layer, their mean, the extrapolation to every layer, peak GPU memory. */
+    /**
+     * A timing run (--max-layers): collect and train seconds per layer, their means over the layers after the first
+     * (the first also warms up the engine), the extrapolation to every layer, the estimate printed before the work
+     * next to what the layers took, and the peak GPU and host memory.
+     */
     public static String timing(PredictorRun.Result r) {
         StringBuilder sb = new StringBuilder();
-        double sum = 0;
-        for (int l = 0; l < r.layerSeconds().length; l++) {
-            sb.append(String.format(Locale.ROOT, "layer %d: %.1f s (collect + train)%n", l, r.layerSeconds()[l]));
-            sum += r.layerSeconds()[l];
+        double[] c = r.collectSeconds(), t = r.trainSeconds();
+        int n = c.length;
+        double took = 0;
+        for (int l = 0; l < n; l++) {
+            sb.append(String.format(Locale.ROOT, "layer %d: collect %.1f s + train %.1f s = %.1f s%n", l, c[l], t[l], c[l] + t[l]));
+            took += c[l] + t[l];
         }
-        int n = r.layerSeconds().length;
         int all = dev.prosparse.config.ModelConfig.read(r.request().model()).numHiddenLayers();
-        double perLayer = n > 1 ? (sum - r.layerSeconds()[0]) / (n - 1) : sum;   // layer 0 includes warm-up
-        sb.append(String.format(Locale.ROOT, "timing run: %d of %d layers, %d positions, %d epochs: %.2f min per layer%s;"
-                + " extrapolated to all %d layers: %.1f min (without the perplexity evaluations)%n", n, all,
-                r.trainRows() + r.calibRows() + r.testRows(), r.request().epochs(), perLayer / 60,
-                n > 1 ? " (layers after the first)" : "", all, (r.layerSeconds()[0] + perLayer * (all - 1)) / 60));
+        double pc = meanAfterFirst(c), pt = meanAfterFirst(t), per = pc + pt;
+        double total = n == 0 ? Double.NaN : c[0] + t[0] + per * (all - 1);
+        sb.append(String.format(Locale.ROOT, "timing run: %d of %d layers, %d positions, %d epochs, pairs %s: %.2f min per layer"
+                + " (collect %.2f + train %.2f)%s; extrapolated to all %d layers: %.1f min (without loading, tokenizing and"
+                + " the perplexity evaluations)%n", n, all, r.trainRows() + r.calibRows() + r.testRows(), r.request().epochs(),
+                pairsName(r.pairs()), per / 60, pc / 60, pt / 60, n > 1 ? " (layers after the first)" : "", all, total / 60));
+        PredictorEstimate e = r.estimate();
+        if (e != null) {
+            sb.append(String.format(Locale.ROOT, "estimate before the work: %.1f min for these %d layers, GPU %s, host %.2f GiB;"
+                    + " took %.1f min%n", e.seconds() / 60, e.layers(), e.gpu() ? String.format(Locale.ROOT, "%.2f GiB",
+                    e.deviceBytes() / 1073741824.0) : "n/a", e.hostBytes() / 1073741824.0, took / 60));
+        }
         sb.append(r.peakDeviceBytes() > 0 ? String.format(Locale.ROOT, "peak GPU memory in use (sampled): %.2f GiB%n",
                 r.peakDeviceBytes() / 1073741824.0) : "peak GPU memory: n/a (CPU)\n");
+        sb.append(r.peakHostBytes() > 0 ? String.format(Locale.ROOT, "peak host memory of this process (VmHWM): %.2f GiB%n",
+                r.peakHostBytes() / 1073741824.0) : "peak host memory: unknown (no /proc/self/status)\n");
         return sb.toString();
+    }
+
+    /** The mean of v[1..] (v[0] alone when there is one). */
+    static double meanAfterFirst(double[] v) {
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        if (v.length == 1) {
+            return v[0];
+        }
+        double s = 0;
+        for (int l = 1; l < v.length; l++) {
+            s += v[l];
+        }
+        return s / (v.length - 1);
+    }
+
+    static String pairsName(PairStore p) {
+        return p == null ? "?" : switch (p) {
+            case HOST -> "host float32";
+            case TENSOR_FLOAT32 -> "tensors, x float32";
+            case TENSOR_FLOAT16 -> "tensors, x float16";
+        };
     }
 
     public static String text(PredictorRun.Result r) {

@@ -34,24 +34,50 @@ public final class PredictorRun {
      * @param samples     token positions to collect (whole windows of seqLen; 10 % are held out for the cut and 10 % for
      *                    the report)
      * @param evalWindows windows of evalData for the perplexities (of seqLen tokens)
-     */
-    /**
-     * @param device    where pairs are collected and predictors trained (auto: the first GPU DJL sees)
-     * @param maxLayers 0: every layer; N: a timing run over the first N layers only (nothing is written)
+     * @param device      where pairs are collected and predictors trained (auto: the first GPU DJL sees)
+     * @param maxLayers   0: every layer; N: a timing run over the first N layers only (nothing is written)
+     * @param pairsDtype  --pairs-dtype: auto, float16 or float32 ({@link PairStore#resolve})
      */
     public record Request(Path model, Path out, boolean force, int rank, DataSource data, int samples, double recall,
             int epochs, int batch, double lr, int seqLen, DataSource evalData, int evalWindows, int threads, long seed,
-            DeviceSpec device, int maxLayers) {}
+            DeviceSpec device, int maxLayers, String pairsDtype) {
+        /** With --pairs-dtype auto. */
+        public Request(Path model, Path out, boolean force, int rank, DataSource data, int samples, double recall, int epochs,
+                int batch, double lr, int seqLen, DataSource evalData, int evalWindows, int threads, long seed,
+                DeviceSpec device, int maxLayers) {
+            this(model, out, force, rank, data, samples, recall, epochs, batch, lr, seqLen, evalData, evalWindows, threads,
+                    seed, device, maxLayers, "auto");
+        }
+    }
 
     /** Per layer: the cut, its fold, held-out quality. */
     /** @param perplexity the model's perplexity when only this layer computes only its predicted neurons */
     public record LayerResult(int layer, float cut, float scale, boolean exactFold, float effectiveCut, Cuts.Quality quality,
             long foldMismatches, double perplexity) {}
 
-    /** @param layerSeconds collect + train seconds per layer; peakDeviceBytes GPU memory in use at its highest sample (0 on CPU) */
+    /**
+     * @param collectSeconds  per layer: the pair collection (one layer's forward over every window)
+     * @param trainSeconds    per layer: slicing and uploading its pairs, the training, the cut, the report scores and the
+     *                        fold checks
+     * @param peakDeviceBytes GPU memory in use at its highest sample (−1 on the CPU)
+     * @param peakHostBytes   this process's peak resident memory (VmHWM; −1 where unknown)
+     * @param estimate        what was printed before the work
+     * @param pairs           where the pairs were kept while training
+     */
     public record Result(Request request, List<LayerResult> layers, float threshold, double densePerplexity,
             double predictedPerplexity, double skippedFraction, int trainRows, int calibRows, int testRows, Path out,
-            double[] layerSeconds, long peakDeviceBytes) {}
+            double[] collectSeconds, double[] trainSeconds, long peakDeviceBytes, long peakHostBytes,
+            PredictorEstimate estimate, PairStore pairs) {
+
+        /** Collect + train seconds per layer. */
+        public double[] layerSeconds() {
+            double[] s = new double[collectSeconds.length];
+            for (int l = 0; l < s.length; l++) {
+                s[l] = collectSeconds[l] + trainSeconds[l];
+            }
+            return s;
+        }
+    }
 
     private static final float FOLD_EPS = 1e-6f;
 
@@ -85,10 +111,14 @@ public final class PredictorRun {
         if (Files.exists(out.resolve(PredictorFiles.JSON)) && !q.force()) {
             throw ProsparseException.usage("--out " + out + " already holds predictors; pass --force to replace them");
         }
+        PairStore.resolve(q.pairsDtype(), false, "--pairs-dtype");           // a bad value is refused before the engine starts
         Device device = DeviceSetup.select(q.device() == null ? DeviceSpec.AUTO : q.device(), q.threads(), "--device");
+        PairStore store = PairStore.resolve(q.pairsDtype(), device.isGpu(), "--pairs-dtype");
         int layersToRun = q.maxLayers() > 0 ? Math.min(q.maxLayers(), config.numHiddenLayers()) : config.numHiddenLayers();
         checkMemory(q, (long) windows * q.seqLen(), config);
-        LOG.info(PredictorEstimate.of(config, (long) windows * q.seqLen(), layersToRun, q.rank(), q.epochs(), device, q.threads()).text());
+        PredictorEstimate estimate = PredictorEstimate.of(config, (long) windows * q.seqLen(), q.seqLen(), layersToRun,
+                q.rank(), q.epochs(), q.batch(), device, q.threads(), store);
+        LOG.info(estimate.text());
         TokenStream stream, evalStream;
         long tt = System.nanoTime();
         LOG.info("Tokenizing {} (and {} for the perplexities)…", q.data().spec(), q.evalData().spec());
@@ -104,11 +134,14 @@ public final class PredictorRun {
         for (int i = 0; i < windows; i++) {
             starts[i] = collectW.start(i);
         }
+        long tl = System.nanoTime();
         try (NDManager root = Torch.newBaseManager(); CheckpointFiles files = ckpt.files();
                 Weights weights = Weights.load(config, files, root)) {
+            LOG.info(String.format(java.util.Locale.ROOT, "Loaded the weights as float32 on %s in %.1f s", device,
+                    (System.nanoTime() - tl) / 1e9));
             CausalLM lm = new CausalLM(config, weights, act, config.hiddenActParam());
             int trRows = train * q.seqLen(), caRows = calib * q.seqLen(), teRows = test * q.seqLen();
-            double[] layerSeconds = new double[layersToRun];
+            double[] collectSeconds = new double[layersToRun], trainSeconds = new double[layersToRun];
             long peak = DeviceSetup.gpuMemoryUsed(device);
             long tStart = System.nanoTime();
             LOG.info("Collecting (x, 1[x1 != 0]) pairs layer by layer: {} windows of {} tokens of {}", windows, q.seqLen(),
@@ -123,27 +156,16 @@ public final class PredictorRun {
                 LayerPairs all = collector.next();
                 double collectS = (System.nanoTime() - tc) / 1e9;
                 peak = Math.max(peak, DeviceSetup.gpuMemoryUsed(device));
+                long t0 = System.nanoTime();   // train: the slices, upload, training, cut, report scores and fold checks
                 LayerPairs tr = all.slice(0, trRows), ca = all.slice(trRows, trRows + caRows),
                         te = all.slice(trRows + caRows, trRows + caRows + teRows);
                 all = null; // only the slices are kept while training
-                long t0 = System.nanoTime();
                 Predictor p = PredictorTrainer.train(tr, new PredictorTrainer.Settings(q.rank(), q.epochs(), q.batch(), q.lr(),
-                        0.01, q.seed() + l), root);
+                        0.01, q.seed() + l, store), root);
                 tr = null;
                 float cut = Cuts.choose(p.scores(ca.x(), ca.rows(), root), ca.labels(), q.recall());
                 float[] ts = p.scores(te.x(), te.rows(), root);
                 Cuts.Quality qual = Cuts.quality(ts, te.labels(), cut);
-                peak = Math.max(peak, DeviceSetup.gpuMemoryUsed(device));
-                double trainS = (System.nanoTime() - t0) / 1e9;
-                layerSeconds[l] = collectS + trainS;
-                double left = (System.nanoTime() - tStart) / 1e9 / (l + 1) * (layersToRun - l - 1);
-                LOG.info(String.format(java.util.Locale.ROOT, "layer %d/%d: collected in %.1f s, trained in %.1f s; cut %.4g:"
-                        + " recall %.4f precision %.4f predicted sparsity %.2f%% (true %.2f%%); about %.1f min left for the"
-                        + " other layers", l + 1, layersToRun, collectS, trainS, cut, qual.recall(), qual.precision(),
-                        100 * qual.predictedSparsity(), 100 * qual.trueSparsity(), left / 60));
-                trained.add(p);
-                cuts.add(cut);
-                quality.add(qual);
                 // τ depends on every layer's cut; count this layer's fold mismatches under both now, keep the right one later
                 long[] mm = new long[2];
                 for (int i = 0; i < 2; i++) {
@@ -154,13 +176,26 @@ public final class PredictorRun {
                     Cuts.Fold.Layer f = Cuts.Fold.layer(cut, tau, FOLD_EPS);
                     mm[i] = foldMismatches(ts, f.effectiveCut(), p.scaled(f.scale()).scores(te.x(), teRows, root), tau);
                 }
+                peak = Math.max(peak, DeviceSetup.gpuMemoryUsed(device));
+                double trainS = (System.nanoTime() - t0) / 1e9;
+                collectSeconds[l] = collectS;
+                trainSeconds[l] = trainS;
+                double left = (System.nanoTime() - tStart) / 1e9 / (l + 1) * (layersToRun - l - 1);
+                LOG.info(String.format(java.util.Locale.ROOT, "layer %d/%d: collected in %.1f s, trained in %.1f s; cut %.4g:"
+                        + " recall %.4f precision %.4f predicted sparsity %.2f%% (true %.2f%%); about %.1f min left for the"
+                        + " other layers%s", l + 1, layersToRun, collectS, trainS, cut, qual.recall(), qual.precision(),
+                        100 * qual.predictedSparsity(), 100 * qual.trueSparsity(), left / 60, device.isGpu()
+                        ? String.format(java.util.Locale.ROOT, "; GPU %.1f GiB in use at most so far", peak / 1073741824.0) : ""));
+                trained.add(p);
+                cuts.add(cut);
+                quality.add(qual);
                 mismatches.add(mm);
             }
             if (layersToRun < config.numHiddenLayers()) {
                 LOG.info("Timing run (--max-layers {}): {} of {} layers trained, nothing written", q.maxLayers(), layersToRun,
                         config.numHiddenLayers());
                 return new Result(q, List.of(), Float.NaN, Double.NaN, Double.NaN, Double.NaN, trRows, caRows, teRows, null,
-                        layerSeconds, peak);
+                        collectSeconds, trainSeconds, peak, HostMemory.peakResidentBytes(), estimate, store);
             }
             warnLowSparsity(quality, q.recall());
             Cuts.Fold fold = Cuts.Fold.of(cuts, FOLD_EPS);
@@ -179,7 +214,8 @@ public final class PredictorRun {
             MaskedForward.Result dense = MaskedForward.evaluate(lm, evalStream, evalW, 8, null, 0f, root);
             MaskedForward.Result pred = MaskedForward.evaluate(lm, evalStream, evalW, 8, folded, fold.threshold(), root);
             Result r = new Result(q, layers, fold.threshold(), dense.perplexity(), pred.perplexity(), pred.skippedFraction(),
-                    trRows, caRows, teRows, out, layerSeconds, peak);
+                    trRows, caRows, teRows, out, collectSeconds, trainSeconds, peak, HostMemory.peakResidentBytes(), estimate,
+                    store);
             PredictorFiles.write(out, folded, toJson(r, config));
             return r;
         }

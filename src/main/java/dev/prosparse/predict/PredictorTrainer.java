@@ -19,8 +19,17 @@ import java.util.SplittableRandom;
 public final class PredictorTrainer {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PredictorTrainer.class);
 
-    /** Hyper-parameters. */
-    public record Settings(int rank, int epochs, int batch, double lr, double weightDecay, long seed) {}
+    /**
+     * Hyper-parameters.
+     *
+     * @param pairs where the pairs live while training ({@link PairStore}); null: float16 tensors on a GPU, the host
+     *              arrays on the CPU
+     */
+    public record Settings(int rank, int epochs, int batch, double lr, double weightDecay, long seed, PairStore pairs) {
+        public Settings(int rank, int epochs, int batch, double lr, double weightDecay, long seed) {
+            this(rank, epochs, batch, lr, weightDecay, seed, null);
+        }
+    }
 
     private PredictorTrainer() {}
 
@@ -44,9 +53,15 @@ public final class PredictorTrainer {
             }
             int stepsPerEpoch = (data.rows() + s.batch() - 1) / s.batch();
             int total = stepsPerEpoch * s.epochs(), t = 0;
-            // on a GPU the layer's pairs are uploaded once and batches gathered there; on the CPU batches are built here
+            // tensor stores upload the layer's pairs once and gather batches there; HOST builds each batch here
+            PairStore store = s.pairs() != null ? s.pairs() : PairStore.resolve("auto", m.getDevice().isGpu(), "--pairs-dtype");
             try (AdamW opt = new AdamW(m, params, 0.9, 0.999, 1e-8, s.weightDecay());
-                    DevicePairs onDevice = m.getDevice().isGpu() ? new DevicePairs(data, m) : null) {
+                    DevicePairs onDevice = store == PairStore.HOST ? null : new DevicePairs(data, store, m)) {
+                if (onDevice != null && onDevice.store() != store) {
+                    LOG.warn(String.format(java.util.Locale.ROOT, "an |x| of %.4g passes float16's largest value %.0f: this"
+                            + " layer's pairs are kept in float32 on the device", DevicePairs.maxAbs(data.x()),
+                            PairStore.FLOAT16_MAX));
+                }
                 for (int ep = 0; ep < s.epochs(); ep++) {
                     long te = System.nanoTime();
                     shuffle(order, rnd);

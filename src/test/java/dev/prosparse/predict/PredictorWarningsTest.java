@@ -35,4 +35,15 @@ class PredictorWarningsTest {
         assertEquals(LayerPairs.bytesWhileTraining(1000, 128, 352) + (4L * 184_320 + 2L * 4096 * 128) * 4, e.hostBytes());
         assertTrue(e.text().startsWith("Estimate: 4 layers x 1,000 positions"), e.text());
     }
+
+    @Test
+    void onAGpuTheEstimateCountsFloat16PairsAtHalfTheBytesOfX() {
+        ModelConfig c = ModelConfig.read(Fixtures.model("tiny-llama"));   // E 128, I 352, 4 heads
+        PredictorEstimate f32 = PredictorEstimate.of(c, 100_000, 256, 1, 16, 2, 1024, Device.gpu(), 2, PairStore.TENSOR_FLOAT32);
+        PredictorEstimate f16 = PredictorEstimate.of(c, 100_000, 256, 1, 16, 2, 1024, Device.gpu(), 2, PairStore.TENSOR_FLOAT16);
+        // 80,000 train rows: x float32 80,000·128·4 = 40.96 MB vs float16 20.48 MB (both above the collection's working
+        // set of 8 windows of 256 tokens: 8·256·(8·128 + 4·352)·4 + 2·8·4·256²·4 = 36.7 MB, so the pairs decide)
+        assertEquals(80_000L * 128 * 2, f32.deviceBytes() - f16.deviceBytes());
+        assertTrue(f16.text().contains("x in float16") && f32.text().contains("x in float32"), f16.text());
+    }
 }
