@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 UNITS = {"kB": 1e3, "MB": 1e6, "GB": 1e9}
-FITTED = {"7b-1x4096-offload"}   # the shape the GPU allocator slack was fitted on (docs/memory-plan.md)
+FITTED = {"7b-1x4096-offload", "1.1b-1x4096-offload"}   # the shapes the offload slack was fitted on (docs/memory-plan.md)
 
 
 def planned(text, label):
@@ -62,7 +62,7 @@ def main(o):
                   f"{cell(planned(text, 'host peak'), h)}")
         except (OSError, ValueError) as e:
             print(f"{name:26s} no result ({e})")
-    print("* the fit point of the GPU allocator slack (docs/memory-plan.md): not an independent check")
+    print("* a fit point of the offload allocator slack (docs/memory-plan.md): not an independent check")
     print("shapes: tiny-llama; 1.1B hidden 2048/5632, 22 layers, 32/4 heads; 7B hidden 4096/11008, 32 layers; vocab 32000;"
           " fp16-mixed, SDPA, ReLU + L1, one evaluation window; runs.txt: name batch seq grad_accum recompute offload")
 

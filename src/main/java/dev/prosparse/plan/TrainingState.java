@@ -28,6 +28,9 @@ import java.util.List;
  * </ul>
  */
 final class TrainingState {
+    /** Elements per call of the fused update (optim/AdamW's chunk). */
+    static final long UPDATE_CHUNK = 1L << 26;
+
     private TrainingState() {}
 
     /** Elements of the flat vector per collective of ZeRO-1 (the sharded optimizer's default bucket). */
@@ -66,7 +69,16 @@ final class TrainingState {
                     Sat.add(Sat.mul(8, Sat.mul(n, part)), Sat.mul(8, part)), dev, When.STEP, false));
         }
         long largest = m.largestTensor();
-        if (!r.offload()) {
+        if (!r.offload() && r.gpu() && r.worldSize() == 1) {
+            // the fused step on a GPU (optimizer.kernel auto): torch._fused_adamw_ in one pass over chunks of at most
+            // 2^26 elements (a bigger tensor alone); its only temporaries are the fp32 casts of one chunk's fp16
+            // gradients (fp32 gradients are used as they are): docs/gpu.md "Fused optimizer step"
+            if (r.fp16Mixed()) {
+                long chunk = Math.max(largest, Math.min(UPDATE_CHUNK, m.parameters()));
+                out.add(new Row(Kind.WORKSPACE, "AdamW one-pass update: fp32 casts of one chunk's gradients",
+                        "4 B × " + chunk + " (max(largest tensor, min(2^26, P)))", Sat.mul(4, chunk), dev, When.STEP, false));
+            }
+        } else if (!r.offload()) {
             out.add(new Row(Kind.WORKSPACE, "AdamW update temporaries (per tensor, fp32)", "4 × 4 B × " + largest
                     + " (largest tensor)", Sat.mul(16, largest), dev, When.STEP, false));
         }
