@@ -32,40 +32,46 @@ public final class FloatCodec {
         return Float.intBitsToFloat((h & 0xFFFF) << 16);
     }
 
+    /** float32 of every IEEE half bit pattern (256 KiB): widening is a table lookup, for the hot loops (optim/HostAdamW). */
+    private static final float[] F16_TO_FLOAT = new float[1 << 16];
+
+    static {
+        for (int h = 0; h < F16_TO_FLOAT.length; h++) {
+            F16_TO_FLOAT[h] = widenF16(h);
+        }
+    }
+
     /**
-     * float32 to IEEE half bits, rounding to nearest even; values too large become infinity, tiny values
-     * become subnormals or zero, NaN becomes a quiet NaN.
+     * float32 to IEEE half bits, rounding to nearest even; values too large (≥ 65520 in magnitude) become infinity,
+     * tiny values become subnormals or zero, signed zeros stay signed, NaN becomes a quiet NaN of the same sign whose
+     * top payload bits are kept.
      */
     public static short floatToF16(float f) {
         int bits = Float.floatToRawIntBits(f);
         int sign = (bits >>> 16) & 0x8000;
         int abs = bits & 0x7FFF_FFFF;
-        if (abs > 0x7F80_0000) {
-            return (short) (sign | 0x7E00 | ((abs >>> 13) & 0x3FF));
-        }
-        if (abs >= 0x477F_F000) { // >= 65520: rounds past the largest half (65504)
+        if (abs >= 0x477F_F000) {                            // ≥ 65520 (the tie 65504 | 65536 goes to even: inf), inf, NaN
+            if (abs > 0x7F80_0000) {
+                return (short) (sign | 0x7E00 | (abs >>> 13) & 0x3FF);
+            }
             return (short) (sign | 0x7C00);
         }
-        if (abs >= 0x3880_0000) { // normal half: >= 2^-14
-            int half = ((abs >>> 23) - 112) << 10 | (abs >>> 13) & 0x3FF;
-            return (short) (sign | roundHalfEven(half, abs & 0x1FFF, 13));
+        if (abs >= 0x3880_0000) {                            // normal half: ≥ 2^-14
+            int r = abs - 0x3800_0000;                       // exponent rebiased 127 → 15 (112 << 23)
+            r += 0xFFF + ((r >>> 13) & 1);                   // round the 13 dropped bits to nearest, ties to even
+            return (short) (sign | r >>> 13);                // a mantissa carry moves into the exponent, as it should
         }
-        if (abs <= 0x3300_0000) { // <= 2^-25: rounds to zero (the tie at 2^-25 goes to even 0)
-            return (short) sign;
-        }
-        int mantissa = (abs & 0x7F_FFFF) | 0x80_0000;
-        int shift = 126 - (abs >>> 23); // 14..24
-        return (short) (sign | roundHalfEven(mantissa >>> shift, mantissa & ((1 << shift) - 1), shift));
-    }
-
-    /** Rounds {@code truncated} up when the {@code droppedBits}-wide remainder is above half, or exactly half and odd. */
-    private static int roundHalfEven(int truncated, int remainder, int droppedBits) {
-        int halfway = 1 << (droppedBits - 1);
-        return remainder > halfway || (remainder == halfway && (truncated & 1) != 0) ? truncated + 1 : truncated;
+        // subnormal or zero: the multiple of 2^-24 nearest to |f| (scaling by 2^24 is exact; rint ties to even)
+        return (short) (sign | (int) Math.rint(Float.intBitsToFloat(abs) * 0x1p24f));
     }
 
     /** IEEE half bits to float32 (exact, including subnormals, infinities and NaN). */
     public static float f16ToFloat(short h) {
+        return F16_TO_FLOAT[h & 0xFFFF];
+    }
+
+    /** The float32 value of the half bit pattern {@code h} by arithmetic (fills the table). */
+    static float widenF16(int h) {
         int sign = (h & 0x8000) << 16;
         int exp = (h >>> 10) & 0x1F;
         int mantissa = h & 0x3FF;

@@ -1,5 +1,7 @@
 package dev.prosparse.optim;
 
+import dev.prosparse.io.FloatCodec;
+
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
@@ -134,7 +136,7 @@ public final class HostAdamW implements AutoCloseable {
             if (gh != null) {
                 gh.get(at, ha, 0, n);
                 for (int i = 0; i < n; i++) {
-                    ga[i] = Half.toFloat(ha[i]);
+                    ga[i] = FloatCodec.f16ToFloat(ha[i]);
                 }
             } else {
                 gf.get(at, ga, 0, n);
@@ -145,7 +147,7 @@ public final class HostAdamW implements AutoCloseable {
             v.put(at, va, 0, n);
             if (gh != null) {
                 for (int i = 0; i < n; i++) {
-                    ha[i] = Half.fromFloat(pa[i]);
+                    ha[i] = FloatCodec.floatToF16(pa[i]);
                 }
                 gh.put(at, ha, 0, n);
             } else {

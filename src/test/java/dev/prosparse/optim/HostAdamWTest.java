@@ -1,5 +1,7 @@
 package dev.prosparse.optim;
 
+import dev.prosparse.io.FloatCodec;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -40,13 +42,13 @@ class HostAdamWTest extends TorchTestBase {
                 if (t == DataType.FLOAT32) {
                     b.putFloat(4 * 7, 3.5f);
                 } else {
-                    b.putShort(2 * 7, Half.fromFloat(3.5f));
+                    b.putShort(2 * 7, FloatCodec.floatToF16(3.5f));
                 }
                 float[] seen = a.toType(DataType.FLOAT32, true).toFloatArray();
                 assertEquals(3.5f, seen[7], t + ": a write through the buffer is a write to the tensor");
                 assertEquals(0f, seen[6]);
                 a.set(new ai.djl.ndarray.index.NDIndex("1, 2"), 9f);       // and the other way round
-                assertEquals(9f, t == DataType.FLOAT32 ? b.getFloat(4 * 7) : Half.toFloat(b.getShort(2 * 7)));
+                assertEquals(9f, t == DataType.FLOAT32 ? b.getFloat(4 * 7) : FloatCodec.f16ToFloat(b.getShort(2 * 7)));
             }
         }
     }
@@ -98,7 +100,7 @@ class HostAdamWTest extends TorchTestBase {
     private static ByteBuffer directHalf(float[] a) {
         ByteBuffer b = ByteBuffer.allocateDirect(a.length * 2).order(ByteOrder.nativeOrder());
         for (int i = 0; i < a.length; i++) {
-            b.putShort(2 * i, Half.fromFloat(a[i]));
+            b.putShort(2 * i, FloatCodec.floatToF16(a[i]));
         }
         return b;
     }
@@ -130,7 +132,7 @@ class HostAdamWTest extends TorchTestBase {
                         for (int i = 0; i < n; i++) {
                             v[i] = v[i] * v[i];
                             if (halfGrad) {
-                                g[i] = Half.toFloat(Half.fromFloat(g[i]));   // the values a float16 gradient holds
+                                g[i] = FloatCodec.f16ToFloat(FloatCodec.floatToF16(g[i]));   // the values a float16 gradient holds
                             }
                         }
                         g[0] = 0f;
@@ -157,7 +159,7 @@ class HostAdamWTest extends TorchTestBase {
                             worstM = Math.max(worstM, (float) (Math.abs(om - mi) / ulp(h[3] * m[i], h[4] * gi)));
                             worstV = Math.max(worstV, (float) (Math.abs(ov - vi) / ulp(h[5] * v[i], h[6] * gi * gi)));
                             if (halfGrad) {
-                                assertEquals(Half.fromFloat(op), gb.getShort(2 * i), "compute weight " + i);
+                                assertEquals(FloatCodec.floatToF16(op), gb.getShort(2 * i), "compute weight " + i);
                             } else {
                                 assertEquals(op, gb.getFloat(4 * i), 0f, "compute weight " + i);
                             }
