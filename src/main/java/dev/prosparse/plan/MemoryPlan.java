@@ -31,13 +31,13 @@ public final class MemoryPlan {
      * step's activations and logits. CPU: 25%, from peak RSS over five tiny-llama runs (docs/memory-plan.md). GPU: 10%
      * without offload: on the H100 the 1.1B shape at 4 × 1024 and 2 × 4096 with recompute peaked 0–8% under the plan's
      * other rows plus 10% (nvidia-smi counts the caching allocator's reserved memory). GPU with optimizer offload:
-     * 150%, fitted to the offloaded H100 runs (7B at grad_accum 1 and 16, 1.1B at 1 × 4096), which needed 144%, 197%
-     * and ~150% above the rest of the plan: the evaluation's float32 weight copies are freed before training and the
+     * 220%, fitted to the offloaded H100 runs (1.1B at 1 × 4096, 7B at grad_accum 1 and 16), which needed 220%, 144%
+     * and 197% above the rest of the plan: the evaluation's float32 weight copies are freed before training and the
      * float16 copies, gradients and activations then split and re-split their blocks. With
      * PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True the 1.1B offloaded run peaked 15% lower (docs/memory-plan.md
      * §How good the figures are).
      */
-    public static final double SLACK_CPU = 0.25, SLACK_GPU = 0.10, SLACK_GPU_OFFLOAD = 1.50;
+    public static final double SLACK_CPU = 0.25, SLACK_GPU = 0.10, SLACK_GPU_OFFLOAD = 2.20;
     /**
      * A GPU process's host memory beyond the CPU-measured {@link #PROCESS_BASELINE}: the CUDA driver, libtorch's CUDA
      * libraries, cuBLAS. Measured: the 3.4B run on an H100 peaked 2.0 GiB above the idle host, of which the plan's other
