@@ -40,12 +40,7 @@ class FloatCodecF16Test extends TorchTestBase {
 
     @Test
     void handPickedValues() {
-        assertEquals(1.0f, FloatCodec.f16ToFloat((short) 0x3c00));
-        assertEquals(-2.0f, FloatCodec.f16ToFloat((short) 0xc000));
-        assertEquals(65504f, FloatCodec.f16ToFloat((short) 0x7bff));
-        assertEquals(0x1p-24f, FloatCodec.f16ToFloat((short) 0x0001));          // smallest subnormal
-        assertEquals(0x1p-14f, FloatCodec.f16ToFloat((short) 0x0400));          // smallest normal
-        assertEquals(Float.POSITIVE_INFINITY, FloatCodec.f16ToFloat((short) 0x7c00));
+        // widening by hand: FloatCodecTest.f16DecodesKnownValues; here the narrowing boundaries
         assertEquals(0x8000, FloatCodec.floatToF16(-0f) & 0xffff);
         assertEquals(0x7bff, FloatCodec.floatToF16(65519.996f) & 0xffff);      // just under the tie: largest finite
         assertEquals(0x7c00, FloatCodec.floatToF16(65520f) & 0xffff);          // the tie rounds to even: infinity

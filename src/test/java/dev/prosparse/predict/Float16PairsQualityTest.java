@@ -27,11 +27,7 @@ class Float16PairsQualityTest extends TorchTestBase {
         HfCheckpoint ck = HfCheckpoint.open(Fixtures.model("tiny-llama"));
         TokenStream stream = Fixtures.validationTokens(ck);
         int seq = 64, train = 40, calib = 8, test = 8;
-        long[] starts = new long[train + calib + test];
-        long stride = (stream.length() - seq - 1) / starts.length;
-        for (int i = 0; i < starts.length; i++) {
-            starts[i] = i * stride;
-        }
+        long[] starts = PredictorTrainingTest.evenStarts(stream, seq, train + calib + test);
         try (CheckpointFiles files = ck.files(); Weights w = Weights.load(ck.config(), files, base)) {
             CausalLM lm = new CausalLM(ck.config(), w, Activation.RELU, 0);
             List<LayerPairs> layers = PairCollector.collect(lm, stream, starts, seq, 8, base);

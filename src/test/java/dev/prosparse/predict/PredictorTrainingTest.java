@@ -23,17 +23,23 @@ import org.junit.jupiter.api.Test;
  */
 class PredictorTrainingTest {
 
+    /** {@code n} window starts spread evenly over {@code stream}, each with room for {@code seq} + 1 tokens. */
+    static long[] evenStarts(TokenStream stream, int seq, int n) {
+        long[] starts = new long[n];
+        long stride = (stream.length() - seq - 1) / n;
+        for (int i = 0; i < n; i++) {
+            starts[i] = i * stride;
+        }
+        return starts;
+    }
+
     @Test
     void recallAndSparsityAgainstExactMasks() {
         Torch.start(2);
         HfCheckpoint ck = HfCheckpoint.open(Fixtures.model("tiny-llama"));
         TokenStream stream = Fixtures.validationTokens(ck);
         int seq = 64, train = 40, calib = 8, test = 8;
-        long[] starts = new long[train + calib + test];
-        long stride = (stream.length() - seq - 1) / starts.length;
-        for (int i = 0; i < starts.length; i++) {
-            starts[i] = i * stride;
-        }
+        long[] starts = evenStarts(stream, seq, train + calib + test);
         try (NDManager root = NDManager.newBaseManager(); CheckpointFiles files = ck.files();
                 Weights w = Weights.load(ck.config(), files, root)) {
             CausalLM lm = new CausalLM(ck.config(), w, Activation.RELU, 0);
