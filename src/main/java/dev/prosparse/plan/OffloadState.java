@@ -14,30 +14,25 @@ import java.util.List;
  * <ul>
  *   <li>Host, whole run: the float32 weights (the masters, in both precisions) and the AdamW moments, 12 B per
  *       parameter.</li>
- *   <li>Device, per step ({@link #COPIES_PERSIST} false): compute copies of every weight (float16 under fp16-mixed,
- *       float32 under fp32) cast on the host and uploaded, and their gradients, into which autograd sums the
- *       micro-batches in place; both die with the step's scope.</li>
+ *   <li>Device, per step: compute copies of every weight (float16 under fp16-mixed, float32 under fp32) and their
+ *       gradients, into which autograd sums the micro-batches in place. The copies are kept from one step to the next
+ *       (the update writes their new values) but freed before every evaluation, so they never meet its copies.</li>
  *   <li>Device, per evaluation: float32 copies of the weights, 4 B per parameter, uploaded for the pass and freed after
  *       it (on the CPU the evaluation reads the host weights themselves). Measured on an H100 for 7B at one window:
  *       the evaluation's peak was 29,337 MiB against 28,677 MiB planned.</li>
- *   <li>Host, per step: the update runs chunk by chunk ({@link #CHUNK} elements, a bigger tensor alone); the gradients
- *       of chunk k+1 are downloaded into host copies while chunk k is updated, so two chunks' gradients (c bytes per
- *       element) and one chunk's float32 temporaries of the fused update (the float32 gradient, √v + ε and the step:
- *       12 B per element) exist at once. Those transient host blocks get the CPU's allocator slack
- *       ({@link MemoryPlan#SLACK_CPU}): glibc keeps part of what two threads free.</li>
+ *   <li>Host, per step: the update runs as a pipeline over chunks ({@link #CHUNK} elements, a bigger tensor alone);
+ *       at most {@link #IN_FLIGHT} chunks' host gradient copies (c bytes per element, page-locked from a GPU) exist at
+ *       once, and the one-pass host kernel needs no other temporaries of that size. Those transient host blocks get
+ *       the CPU's allocator slack ({@link MemoryPlan#SLACK_CPU}).</li>
  * </ul>
- * If the step keeps its compute copies from one step to the next, set {@link #COPIES_PERSIST}: the copies then count for
- * the whole run (and next to an evaluation's float32 copies). If the download moves through fixed host buffers per
- * chunk, the "offloaded update" row is the one to change.
  */
 final class OffloadState {
     private OffloadState() {}
 
-    /** Whether the device compute copies live from one step to the next (false: made each step, freed with it). */
-    static final boolean COPIES_PERSIST = false;
-
     /** Elements per chunk of the offloaded update (AdamW's fused chunk; a tensor bigger than this is a chunk alone). */
     static final long CHUNK = 1L << 26;
+    /** Chunks between their download and the end of their upload (optim/OffloadPipeline). */
+    static final int IN_FLIGHT = 3;
 
     static void rows(ModelShape m, RunShape r, Place dev, List<Row> out) {
         long p = m.parameters();
@@ -45,16 +40,16 @@ final class OffloadState {
         String dtype = r.fp16Mixed() ? "fp16" : "fp32";
         TrainingState.row(out, "fp32 master weights", 4, " × P", p, Place.HOST, When.ALWAYS);
         TrainingState.row(out, "AdamW moments m, v (fp32)", 8, " × P", p, Place.HOST, When.ALWAYS);
-        When copies = COPIES_PERSIST ? When.ALWAYS : When.STEP;
-        TrainingState.row(out, dtype + " compute copies of the weights", c, " × P", p, dev, copies);
+        TrainingState.row(out, dtype + " compute copies of the weights", c, " × P", p, dev, When.STEP);
         TrainingState.row(out, dtype + " gradients of the copies (micro-batches summed in place)", c, " × P", p, dev,
                 When.STEP);
         if (r.gpu()) {          // on the CPU the evaluation reads the host weights themselves
             TrainingState.row(out, "fp32 device copies of the weights for evaluation", 4, " × P", p, dev, When.EVAL);
         }
-        long update = Sat.mul(chunk(m), Sat.add(Sat.mul(2, c), 12));
-        out.add(new Row(Kind.WORKSPACE, "offloaded update: 2 chunks' gradients, 1 chunk's fp32 temps",
-                "(2·" + c + " + 12) B × " + chunk(m) + " (largest chunk)", update, Place.HOST, When.STEP, false));
+        long chunks = Math.min(IN_FLIGHT, (p + CHUNK - 1) / CHUNK);
+        long update = Sat.mul(chunks * c, chunk(m));
+        out.add(new Row(Kind.WORKSPACE, "offloaded update: host gradient copies of the chunks in flight",
+                chunks + " × " + c + " B × " + chunk(m) + " (largest chunk)", update, Place.HOST, When.STEP, false));
         out.add(new Row(Kind.WORKSPACE, "offloaded update: allocator slack (freed blocks kept)",
                 (int) (MemoryPlan.SLACK_CPU * 100) + "% of the update's host blocks", (long) (MemoryPlan.SLACK_CPU * update),
                 Place.HOST, When.STEP, false));

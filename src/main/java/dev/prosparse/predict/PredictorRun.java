@@ -18,6 +18,7 @@ import dev.prosparse.config.Activation;
 import dev.prosparse.model.CausalLM;
 import dev.prosparse.model.Weights;
 import dev.prosparse.util.Json;
+import dev.prosparse.util.PeakRss;
 import dev.prosparse.util.Torch;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -195,7 +196,7 @@ public final class PredictorRun {
                 LOG.info("Timing run (--max-layers {}): {} of {} layers trained, nothing written", q.maxLayers(), layersToRun,
                         config.numHiddenLayers());
                 return new Result(q, List.of(), Float.NaN, Double.NaN, Double.NaN, Double.NaN, trRows, caRows, teRows, null,
-                        collectSeconds, trainSeconds, peak, HostMemory.peakResidentBytes(), estimate, store);
+                        collectSeconds, trainSeconds, peak, PeakRss.bytes().orElse(-1), estimate, store);
             }
             warnLowSparsity(quality, q.recall());
             Cuts.Fold fold = Cuts.Fold.of(cuts, FOLD_EPS);
@@ -214,7 +215,7 @@ public final class PredictorRun {
             MaskedForward.Result dense = MaskedForward.evaluate(lm, evalStream, evalW, 8, null, 0f, root);
             MaskedForward.Result pred = MaskedForward.evaluate(lm, evalStream, evalW, 8, folded, fold.threshold(), root);
             Result r = new Result(q, layers, fold.threshold(), dense.perplexity(), pred.perplexity(), pred.skippedFraction(),
-                    trRows, caRows, teRows, out, collectSeconds, trainSeconds, peak, HostMemory.peakResidentBytes(), estimate,
+                    trRows, caRows, teRows, out, collectSeconds, trainSeconds, peak, PeakRss.bytes().orElse(-1), estimate,
                     store);
             PredictorFiles.write(out, folded, toJson(r, config));
             return r;

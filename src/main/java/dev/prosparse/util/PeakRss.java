@@ -16,13 +16,21 @@ public final class PeakRss {
         try {
             for (String line : Files.readAllLines(STATUS)) {
                 if (line.startsWith("VmHWM:")) {
-                    String[] parts = line.substring(6).trim().split("\\s+");
-                    return OptionalLong.of(Long.parseLong(parts[0]) * 1024);
+                    return OptionalLong.of(parseKib(line));
                 }
             }
         } catch (IOException | RuntimeException e) {
             // not Linux, or an unexpected format: no figure
         }
         return OptionalLong.empty();
+    }
+
+    /** "VmHWM:\t  123456 kB" → 123456 · 1024. */
+    static long parseKib(String line) {
+        String v = line.substring(line.indexOf(':') + 1).trim();
+        if (!v.endsWith("kB")) {
+            throw new IllegalArgumentException("unexpected /proc/self/status line: " + line);
+        }
+        return Long.parseLong(v.substring(0, v.length() - 2).trim()) * 1024;
     }
 }

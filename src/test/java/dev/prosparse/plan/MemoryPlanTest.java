@@ -152,9 +152,10 @@ class MemoryPlanTest {
         assertEquals(44_104_171_520L, off.peak(Place.DEVICE));
         // host, run: 12P 80,860,987,392 + 340 MiB 356,515,840 + CUDA host side 1.25 GiB 1,342,177,280 + loading buffer
         // 4·32000·4096 524,288,000 = 83,083,968,512; step: the offloaded update's largest chunk is embed_tokens alone
-        // (131,072,000 elements > 2^26): (2·2 + 12) B × 131,072,000 = 2,097,152,000, its slack 25% 524,288,000
-        assertEquals(2_097_152_000L, bytes(off, "offloaded update: 2 chunks"));
-        assertEquals(85_705_408_512L, off.peak(Place.HOST));
+        // (131,072,000 elements > 2^26), and of the ~101 chunks 3 are in flight: 3 × 2 B × 131,072,000 = 786,432,000, its
+        // slack 25% 196,608,000; peak 83,083,968,512 + 983,040,000
+        assertEquals(786_432_000L, bytes(off, "offloaded update: host gradient copies"));
+        assertEquals(84_067_008_512L, off.peak(Place.HOST));
         // the H100 runs: one evaluation window, so the step sets the peak. eval = 4P + max(4096·32000·8 = 1,048,576,000,
         // 4096·498,816 = 2,043,150,336) = 28,996,812,800 < the step 36,369,036,083: peak context 805,306,368 + 36,369,036,083
         MemoryPlan h100 = MemoryPlan.of(llama7b(), RunShape.single(1, 4096, 1, 1, true, true, false, false, true, true));
@@ -170,9 +171,10 @@ class MemoryPlanTest {
         MemoryPlan cpu = MemoryPlan.of(tiny(), RunShape.single(1, 16, 1, 8, false, false, true, false, false, true));
         assertTrue(cpu.rows().stream().noneMatch(r -> r.what().startsWith("fp32 device copies")));
         // tiny's 1,787,008 parameters fit one chunk of 2^26 = 67,108,864 elements: the update's largest chunk is all of
-        // them, not the largest tensor (524,288); fp32: (2·4 + 12) B × 1,787,008 = 35,740,160, its slack 25% 8,935,040
-        assertEquals(35_740_160L, bytes(cpu, "offloaded update: 2 chunks"));
-        assertEquals(8_935_040L, bytes(cpu, "offloaded update: allocator slack"));
+        // them, not the largest tensor (524,288), and that one chunk is all there is in flight: fp32 1 × 4 B × 1,787,008
+        // = 7,148,032, its slack 25% 1,787,008
+        assertEquals(7_148_032L, bytes(cpu, "offloaded update: host gradient copies"));
+        assertEquals(1_787_008L, bytes(cpu, "offloaded update: allocator slack"));
     }
 
     @Test
