@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU training benchmark (docs/gpu.md, "Measured"), run ON a GPU machine from the project root:
 #   PROSPARSE_KIT=.carry/gpu bash scripts/bench-gpu.sh [OUT_DIR]
-# Writes a random-init TinyLlama-1.1B-shaped checkpoint (transformers, bf16), then trains it for 20 steps at batch
+# Writes a random-init TinyLlama-1.1B-shaped checkpoint (scripts/gpu/write_llama.py, float16), then trains it for 20 steps at batch
 # 4 × 1024, fp16-mixed, ReLU + L1, AdamW with prosparse (attention auto = PyTorch's fused SDPA on a GPU, and once more
 # with attention=eager), and runs the same step in PyTorch + transformers (fp16 autocast
 # + GradScaler, fused AdamW, L1 through a hook) with eager and with SDPA attention; then prosparse at 4 × 2048 with
@@ -14,7 +14,7 @@ O="${1:-${OUT:-bench-gpu-out}}"; mkdir -p "$O"
 B="${TMPDIR:-/tmp}/bench-gpu"; mkdir -p "$B"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 M="$B/tinyllama-1.1b"
-[[ -f "$M/config.json" ]] || python3 "$HERE/gpu/write_tinyllama.py" "$M" checkpoints/tiny-llama
+[[ -f "$M/config.json" ]] || python3 "$HERE/gpu/write_llama.py" "$M" checkpoints/tiny-llama 1.1b
 sample() { # sample OUTFILE: nvidia-smi used memory (MiB) every 0.2 s until killed (a fresh file per run)
   : > "$1"
   while true; do nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits | head -1 >> "$1"; sleep 0.2; done; }

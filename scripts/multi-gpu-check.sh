@@ -29,7 +29,7 @@ exec "$W/jre/bin/java" -Xmx48g \${RANK_JAVA_OPTS:-} -Dprosparse.home="$PWD" -Dai
   -Djna.library.path="$CUDART" -cp "$KIT/app/prosparse.jar:$KIT/app/lib/*:$W/res" dev.prosparse.cli.Main "\$@"
 RANK
 chmod +x "$R/rank.sh"
-M11="$R/tinyllama-1.1b"; [[ -f "$M11/config.json" ]] || python3 "$HERE/gpu/write_tinyllama.py" "$M11" checkpoints/tiny-llama > /dev/null
+M11="$R/tinyllama-1.1b"; [[ -f "$M11/config.json" ]] || python3 "$HERE/gpu/write_llama.py" "$M11" checkpoints/tiny-llama 1.1b > /dev/null
 M7="$R/llama2-7b-shape"; [[ -f "$M7/config.json" ]] || python3 "$HERE/synthetic-checkpoint.py" "$M7" --preset llama2-7b > /dev/null
 launch() { # launch NGPU NAME ARGS... : torchrun with NGPU ranks (NGPU=0: plain single process)
   local n="$1" name="$2"; shift 2
