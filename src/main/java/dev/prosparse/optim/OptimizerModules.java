@@ -13,8 +13,8 @@ import dev.prosparse.util.Torch;
 import java.util.List;
 
 /**
- * The multi-tensor kernels of the fused optimizer step, for DJL, which has none: two TorchScript modules written in
- * memory ({@link TorchScriptArchive}), loaded once per process and run through {@link PtSymbolBlock} without autograd
+ * The multi-tensor kernels of the fused optimizer step and of optimizer offload, for DJL, which has none: TorchScript
+ * modules written in memory ({@link TorchScriptArchive}), loaded once per process and run through {@link PtSymbolBlock} without autograd
  * (DJL runs a module's forward in inference mode). Each call passes whole lists of tensors, so libtorch runs one
  * {@code torch._foreach_*} kernel over all of them (on a GPU: a few launches per list; on a CPU: a loop in C++)
  * instead of one JNI call per tensor and operation (docs/gpu.md, "Fused optimizer step").
@@ -103,7 +103,7 @@ final class OptimizerModules {
      * {@code AdamW(fused=True)}), which reads p, g, m, v once and writes p, m, v once, where the {@code _foreach_*}
      * module above makes about fifteen passes. Its formula puts ε after the bias correction of v; ours (class
      * {@link AdamW}) puts it before: p ← p − lr·√(1−β2ᵗ)/(1−β1ᵗ)·m/(√v + ε), which is PyTorch's with ε' = ε/√(1−β2ᵗ),
-     * so that is the ε passed (h[8]). It divides each gradient by {@code grad_scale}: 1/h[2]. It wants gradients in
+     * so that is the ε passed (h[5]). It divides each gradient by {@code grad_scale}: 1/h[2]. It wants gradients in
      * the parameters' dtype, so float16 gradients are cast for the tensors of one call.
      * h = [lr, weight_decay, grad_scale, β1, β2, ε', t].
      */
@@ -127,14 +127,14 @@ final class OptimizerModules {
 
     private final NDManager manager;
     private final PtSymbolBlock norm;
-    private final PtSymbolBlock adamw;
+    private final Lazy<PtSymbolBlock> adamw;   // the _foreach_ update: the benchmarks' and tests' reference
     private final Lazy<PtSymbolBlock> refresh, zero, download, copy;   // optimizer offload only
     private final Lazy<PtSymbolBlock> onePass;
 
     private OptimizerModules() {
         manager = Torch.newBaseManager();   // lives as long as the process; the modules hold no tensors
         norm = load("grad_norm", "GradNorm", NORM);
-        adamw = load("adamw_chunk", "AdamWChunk", ADAMW);
+        adamw = Lazy.of(() -> load("adamw_chunk", "AdamWChunk", ADAMW));
         refresh = Lazy.of(() -> load("refresh_copies", "RefreshCopies", REFRESH));
         zero = Lazy.of(() -> load("zero_grads", "ZeroGrads", ZERO));
         download = Lazy.of(() -> load("host_download", "HostDownload", DOWNLOAD));
@@ -161,19 +161,12 @@ final class OptimizerModules {
 
     /** One AdamW update of {@code params} in place (see {@link #ADAMW} for h); zeroes {@code grads}. */
     void adamw(List<NDArray> params, List<NDArray> grads, List<NDArray> expAvg, List<NDArray> expAvgSq, double[] h) {
-        try (IValue p = IValue.listFrom(pt(params)); IValue g = IValue.listFrom(pt(grads));
-                IValue m = IValue.listFrom(pt(expAvg)); IValue v = IValue.listFrom(pt(expAvgSq));
-                IValue hv = IValue.listFrom(h); IValue out = adamw.forward(p, g, m, v, hv)) {
-            out.toLong();
-        }
+        run(adamw.get(), h, params, grads, expAvg, expAvgSq);
     }
 
     /** copies[i] ← values[i] (any devices, same shape and dtype), then every gradient in {@code grads} ← 0. */
     void refresh(List<NDArray> copies, List<NDArray> values, List<NDArray> grads) {
-        try (IValue c = IValue.listFrom(pt(copies)); IValue v = IValue.listFrom(pt(values));
-                IValue g = IValue.listFrom(pt(grads)); IValue out = refresh.get().forward(c, v, g)) {
-            out.toLong();
-        }
+        run(refresh.get(), null, copies, values, grads);
     }
 
     /** Contiguous host copies of {@code grads} (page-locked when {@code pin}), in {@code scope}, in order. */
@@ -193,24 +186,39 @@ final class OptimizerModules {
 
     /** dsts[i] ← srcs[i], cast to the dtype of dsts[i]. */
     void copyInto(List<NDArray> dsts, List<NDArray> srcs) {
-        try (IValue d = IValue.listFrom(pt(dsts)); IValue s = IValue.listFrom(pt(srcs)); IValue out = copy.get().forward(d, s)) {
-            out.toLong();
-        }
+        run(copy.get(), null, dsts, srcs);
     }
 
     /** Every tensor of {@code grads} ← 0 in one call. */
     void zero(List<NDArray> grads) {
-        try (IValue g = IValue.listFrom(pt(grads)); IValue out = zero.get().forward(g)) {
-            out.toLong();
-        }
+        run(zero.get(), null, grads);
     }
 
     /** One AdamW update in one pass per tensor (see {@link #ADAMW_ONE_PASS} for h); zeroes {@code grads}. */
     void adamwOnePass(List<NDArray> params, List<NDArray> grads, List<NDArray> expAvg, List<NDArray> expAvgSq, double[] h) {
-        try (IValue p = IValue.listFrom(pt(params)); IValue g = IValue.listFrom(pt(grads));
-                IValue m = IValue.listFrom(pt(expAvg)); IValue v = IValue.listFrom(pt(expAvgSq));
-                IValue hv = IValue.listFrom(h); IValue out = onePass.get().forward(p, g, m, v, hv)) {
-            out.toLong();
+        run(onePass.get(), h, params, grads, expAvg, expAvgSq);
+    }
+
+    /** Runs an in-place {@code module} (it returns an int) on {@code lists}, then on {@code h} when there is one. */
+    @SafeVarargs
+    private static void run(PtSymbolBlock module, double[] h, List<NDArray>... lists) {
+        IValue[] in = new IValue[lists.length + (h != null ? 1 : 0)];
+        try {
+            for (int i = 0; i < lists.length; i++) {
+                in[i] = IValue.listFrom(pt(lists[i]));
+            }
+            if (h != null) {
+                in[lists.length] = IValue.listFrom(h);
+            }
+            try (IValue out = module.forward(in)) {
+                out.toLong();
+            }
+        } finally {
+            for (IValue v : in) {
+                if (v != null) {
+                    v.close();
+                }
+            }
         }
     }
 
