@@ -103,9 +103,33 @@ public final class DeviceSetup {
 
     /** The GPU's marketing name from nvidia-smi, or null when that tool is not there (DJL does not expose it). */
     static String gpuName(int index) {
+        return nvidiaSmi(index, "name");
+    }
+
+    /**
+     * {free, total} bytes of GPU {@code index}: through DJL's CUDA runtime binding (cudaMemGetInfo), else nvidia-smi,
+     * else {−1, −1}.
+     */
+    public static long[] gpuMemory(int index) {
         try {
-            Process p = new ProcessBuilder("nvidia-smi", "--query-gpu=name", "--format=csv,noheader", "-i", String.valueOf(index))
-                    .redirectErrorStream(true).start();
+            MemoryUsage m = CudaUtils.getGpuMemory(Device.gpu(index));
+            return new long[] {m.getMax() - m.getCommitted(), m.getMax()};
+        } catch (RuntimeException | LinkageError e) {
+            // no CUDA runtime in this libtorch: ask nvidia-smi
+        }
+        String line = nvidiaSmi(index, "memory.free,memory.total");
+        if (line == null || !line.matches("\\d+\\s*,\\s*\\d+")) {
+            return new long[] {-1, -1};
+        }
+        String[] f = line.split(",");
+        return new long[] {Long.parseLong(f[0].trim()) << 20, Long.parseLong(f[1].trim()) << 20};   // MiB
+    }
+
+    /** nvidia-smi's one-line answer to {@code --query-gpu=QUERY} (no header, no units) for GPU {@code index}, or null. */
+    static String nvidiaSmi(int index, String query) {
+        try {
+            Process p = new ProcessBuilder("nvidia-smi", "--query-gpu=" + query, "--format=csv,noheader,nounits", "-i",
+                    String.valueOf(index)).redirectErrorStream(true).start();
             String line;
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 line = r.readLine();

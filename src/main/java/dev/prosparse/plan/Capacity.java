@@ -1,12 +1,10 @@
 package dev.prosparse.plan;
 
-import java.io.BufferedReader;
+import dev.prosparse.device.DeviceSetup;
+
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The memory a run can use: the device's free memory (a GPU's through the CUDA runtime as DJL reads it, else
@@ -26,10 +24,7 @@ public record Capacity(String device, long deviceFree, long deviceTotal, long ho
     /** GPU {@code index} and the host. */
     public static Capacity gpu(int index) {
         long[] host = hostMemory();
-        long[] dev = cudaMemory(index);
-        if (dev[0] < 0) {
-            dev = nvidiaSmi(index);
-        }
+        long[] dev = DeviceSetup.gpuMemory(index);
         return new Capacity("cuda:" + index, dev[0], dev[1], host[0], host[1]);
     }
 
@@ -94,39 +89,6 @@ public record Capacity(String device, long deviceFree, long deviceTotal, long ho
             return s.matches("\\d+") ? Long.parseLong(s) : -1;
         } catch (IOException | RuntimeException e) {
             return -1;
-        }
-    }
-
-    /** {free, total} through DJL's CUDA runtime binding (cudaMemGetInfo), or {−1, −1}. */
-    private static long[] cudaMemory(int index) {
-        try {
-            java.lang.management.MemoryUsage m = ai.djl.util.cuda.CudaUtils.getGpuMemory(ai.djl.Device.gpu(index));
-            return new long[] {m.getMax() - m.getCommitted(), m.getMax()};
-        } catch (RuntimeException | LinkageError e) {
-            return new long[] {-1, -1};
-        }
-    }
-
-    /** {free, total} from nvidia-smi (MiB), or {−1, −1}. */
-    static long[] nvidiaSmi(int index) {
-        try {
-            Process p = new ProcessBuilder("nvidia-smi", "--query-gpu=memory.free,memory.total", "--format=csv,noheader,nounits",
-                    "-i", String.valueOf(index)).redirectErrorStream(true).start();
-            String line;
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                line = r.readLine();
-            }
-            if (!p.waitFor(5, TimeUnit.SECONDS) || p.exitValue() != 0 || line == null || !line.matches("\\s*\\d+\\s*,\\s*\\d+\\s*")) {
-                p.destroy();
-                return new long[] {-1, -1};
-            }
-            String[] f = line.split(",");
-            return new long[] {Long.parseLong(f[0].trim()) << 20, Long.parseLong(f[1].trim()) << 20};
-        } catch (IOException e) {
-            return new long[] {-1, -1};
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new long[] {-1, -1};
         }
     }
 }
