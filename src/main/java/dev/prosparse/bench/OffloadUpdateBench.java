@@ -40,8 +40,7 @@ public final class OffloadUpdateBench {
 
     public static void main(String[] args) {
         long params = args.length > 0 ? Long.parseLong(args[0]) : 1L << 28;
-        int threads = args.length > 1 && Integer.parseInt(args[1]) > 0 ? Integer.parseInt(args[1])
-                : Runtime.getRuntime().availableProcessors();
+        int threads = Torch.threads(args.length > 1 ? Integer.parseInt(args[1]) : 0);
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         long tensor = args.length > 3 ? Long.parseLong(args[3]) : 1L << 26;
         if (params < 1 || steps < 1 || tensor < 1) {

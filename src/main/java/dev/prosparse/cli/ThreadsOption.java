@@ -1,6 +1,7 @@
 package dev.prosparse.cli;
 
 import dev.prosparse.ProsparseException;
+import dev.prosparse.util.Torch;
 import picocli.CommandLine.Option;
 
 /** {@code --threads}: the same flag and default (0 = all cores, or a recipe's threads key) in every command. */
@@ -19,7 +20,6 @@ final class ThreadsOption {
 
     /** The count with 0 made concrete: every core. */
     int orAllCores() {
-        int n = value();
-        return n > 0 ? n : Runtime.getRuntime().availableProcessors();
+        return Torch.threads(value());
     }
 }

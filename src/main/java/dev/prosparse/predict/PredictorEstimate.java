@@ -2,6 +2,7 @@ package dev.prosparse.predict;
 
 import ai.djl.Device;
 import dev.prosparse.config.ModelConfig;
+import dev.prosparse.util.Torch;
 import java.util.Locale;
 
 /**
@@ -35,7 +36,7 @@ public record PredictorEstimate(long positions, int layers, double flops, double
         long trainRows = positions * 8 / 10;
         double flops = layers * (2 * perLayerParams * positions + epochs * trainRows * 6 * rank * (e + i));
         boolean gpu = d != null && d.isGpu();
-        int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        int t = Torch.threads(threads);
         double rate = gpu ? GPU_FLOPS : CPU_FLOPS_PER_THREAD * t;
         long pairs = LayerPairs.bytesWhileTraining(positions, c.hiddenSize(), c.intermediateSize());
         // collection, float32: the batch's hidden states and FFN intermediates, and the attention scores + probabilities

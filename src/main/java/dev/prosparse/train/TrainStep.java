@@ -83,7 +83,7 @@ final class TrainStep {
         this.phases = new StepPhases(recipe.phaseTiming());
         this.logEvery = recipe.logEvery();
         this.offload = recipe.optimizer().offload().toHost();
-        this.hostThreads = recipe.threads() > 0 ? recipe.threads() : Runtime.getRuntime().availableProcessors();
+        this.hostThreads = Torch.threads(recipe.threads());
         this.fused = recipe.optimizer().kernel().fused(params.values().iterator().next().getDevice().isGpu(), offload);
         this.scaler = precision == Precision.FP16_MIXED ? (scaler != null ? scaler : new LossScaler()) : null;
     }

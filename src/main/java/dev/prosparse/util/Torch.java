@@ -18,6 +18,14 @@ public final class Torch {
     private Torch() {}
 
     /**
+     * A thread count made concrete: {@code threads} when > 0, else the system property {@code prosparse.threads} (the
+     * tests pin it), else every core. For libtorch's pool and for the Java kernels alike.
+     */
+    public static int threads(int threads) {
+        return threads > 0 ? threads : Integer.getInteger("prosparse.threads", Runtime.getRuntime().availableProcessors());
+    }
+
+    /**
      * Starts the PyTorch engine offline with a fixed number of intra-op threads. Call before any NDArray
      * work; later calls are no-ops (libtorch fixes its thread pool at start).
      *
@@ -25,7 +33,7 @@ public final class Torch {
      */
     public static synchronized Engine start(int threads) {
         if (!started) {
-            int n = threads > 0 ? threads : Integer.getInteger("prosparse.threads", Runtime.getRuntime().availableProcessors());
+            int n = threads(threads);
             if (buildForcesOffline() || System.getProperty("ai.djl.offline") == null) {
                 // the CPU build carries its natives: never reach for the network. A -Pcuda build leaves the choice to
                 // the launcher (ai.djl.offline=false: DJL downloads its CUDA libtorch on first start; docs/gpu.md)
